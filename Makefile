@@ -1,0 +1,49 @@
+# The two commands a newcomer needs:
+#   make dev    run the whole system locally (every route, consumers, schedules)
+#   make test   run every check CI runs (format, lint, build, tests, template checks)
+
+VENV     ?= .venv
+PY_REQS  := .ci/requirements.txt
+CARGO    ?= cargo
+ARGS     ?=
+export SAM_CLI_TELEMETRY = 0
+
+.PHONY: dev test venv postgres fmt lint build unit-and-integration template migrate clean-venv
+
+dev: postgres
+	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
+
+migrate: postgres
+	$(CARGO) run -p pm-local --bin pm-local -- migrate
+
+test: venv postgres fmt lint build unit-and-integration template
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(PY_REQS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(PY_REQS)
+	touch $@
+
+postgres:
+	infra/scripts/ensure-postgres.sh
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Every binary template.yaml names must build (the consistency test checks the names).
+build:
+	$(CARGO) build --workspace --bins
+
+unit-and-integration: venv postgres
+	PM_VENV=$(abspath $(VENV)) $(CARGO) test --workspace
+
+template: venv
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,13 @@
+//! The local runtime: every route of template.yaml served by one process, on the same
+//! handler code the Lambdas run.
+
+pub mod app;
+pub mod cli;
+pub mod credentials;
+pub mod router;
+pub mod routes;
+pub mod runtime;
+pub mod seed;
+pub mod server;
+
+pub use app::App;

@@ -1,0 +1,104 @@
+//! Starting the whole system: database, migrations, demo tenant, ports, listener.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use pm_config::Env;
+use pm_store::tenants::Tenant;
+use pm_store::DatabaseConfig;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::cli::ServeOptions;
+use crate::credentials::Credentials;
+use crate::{seed, server, App};
+
+/// The development database the local runtime uses when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/penguinmails_dev";
+
+/// The environment with the local runtime's defaults filled in.
+pub fn local_env(env: Env) -> Env {
+    env.with_default("DATABASE_URL", DEFAULT_DATABASE_URL)
+        .with_default("DB_POOL_SIZE", "16")
+}
+
+/// Creates the database if needed and applies migrations; explains how to fix a
+/// database that cannot be reached.
+pub async fn prepare_database(config: &DatabaseConfig) -> anyhow::Result<()> {
+    pm_store::ensure_database(config).await.map_err(|e| {
+        anyhow::anyhow!(
+            "PostgreSQL is not reachable ({e}).\n\
+             Start it, or point DATABASE_URL at one, e.g.\n  \
+             DATABASE_URL=postgres://user:password@host:5432/penguinmails_dev make dev"
+        )
+    })?;
+    let db = pm_store::Db::new(config)?;
+    pm_store::migrate(&db)
+        .await
+        .context("applying migrations")?;
+    Ok(())
+}
+
+/// A running local system.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub tenant: Tenant,
+    pub app: App,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<()>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            base_url: self.base_url(),
+            tenant_id: self.tenant.id,
+        }
+    }
+
+    /// Stops accepting connections and waits for the listener to close.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+
+    /// Runs until the listener stops (it only stops through [`Running::stop`]).
+    pub async fn wait(self) {
+        let _ = self.server.await;
+    }
+}
+
+/// Starts everything: database, migrations, demo tenant, ports and the listener.
+pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running> {
+    let database = DatabaseConfig::from_env(env)?;
+    prepare_database(&database).await?;
+    let app = App::build(&database, env).await?;
+    let tenant = seed::demo_tenant(&app.db).await?;
+    let (listener, addr) = server::bind(&options.host, options.port)
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
+    let (stop, stopped) = oneshot::channel();
+    let server = tokio::spawn(server::serve(listener, app.clone(), async {
+        let _ = stopped.await;
+    }));
+    let running = Running {
+        addr,
+        tenant,
+        app,
+        stop: Some(stop),
+        server,
+    };
+    if let Some(path) = &options.credentials_out {
+        running
+            .credentials()
+            .write(path)
+            .with_context(|| format!("writing credentials to {}", path.display()))?;
+    }
+    Ok(running)
+}

@@ -1,0 +1,153 @@
+use lambda_http::{Body, Request};
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, FieldError};
+
+/// The largest JSON body any route accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Parses a JSON request body into `T`.
+///
+/// Wrong content type → 415, over [`MAX_BODY_BYTES`] → 413, malformed JSON → 400
+/// `invalid_json`, well-formed JSON of the wrong shape → 422 `validation_failed` naming the
+/// field serde complained about. Never a 500.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"))
+        .unwrap_or("");
+    if !is_json(content_type) {
+        return Err(ApiError::unsupported_media_type(content_type));
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => b"",
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_json("the request body is empty"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = deserialize_whole(&mut de);
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_data() => Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            data_error_message(&e),
+        )])),
+        Err(e) => Err(ApiError::invalid_json(format!(
+            "malformed JSON at line {} column {}",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+/// Deserializes one value and insists nothing but whitespace follows it.
+fn deserialize_whole<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, serde_json::Error> {
+    let value = T::deserialize(&mut *de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// serde's data errors say what was wrong ("missing field `name`", "unknown field `x`")
+/// followed by a position; the position is noise for a client, the rest is useful.
+fn data_error_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Thing {
+        name: String,
+    }
+
+    fn request(content_type: Option<&str>, body: Body) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/x");
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        builder.body(body).unwrap()
+    }
+
+    fn code(result: Result<Thing, ApiError>) -> (u16, &'static str) {
+        let e = result.unwrap_err();
+        (e.status.as_u16(), e.code)
+    }
+
+    #[test]
+    fn accepts_json_with_charset() {
+        let req = request(
+            Some("application/json; charset=utf-8"),
+            Body::Text(r#"{"name":"a"}"#.into()),
+        );
+        assert_eq!(json_body::<Thing>(&req).unwrap().name, "a");
+    }
+
+    #[test]
+    fn wrong_or_missing_content_type_is_415() {
+        let req = request(Some("text/plain"), Body::Text(r#"{"name":"a"}"#.into()));
+        assert_eq!(code(json_body(&req)), (415, "unsupported_media_type"));
+        let req = request(None, Body::Text(r#"{"name":"a"}"#.into()));
+        assert_eq!(code(json_body(&req)), (415, "unsupported_media_type"));
+    }
+
+    #[test]
+    fn malformed_or_empty_json_is_400() {
+        for body in ["{\"name\":", "not json", "", "{\"name\":\"a\"} trailing"] {
+            let req = request(Some("application/json"), Body::Text(body.into()));
+            assert_eq!(code(json_body(&req)), (400, "invalid_json"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn wrong_shape_is_422_naming_the_problem() {
+        let req = request(
+            Some("application/json"),
+            Body::Text(r#"{"nme":"a"}"#.into()),
+        );
+        let e = json_body::<Thing>(&req).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (422, "validation_failed"));
+        assert!(
+            e.errors[0].message.contains("unknown field `nme`"),
+            "{:?}",
+            e.errors
+        );
+    }
+
+    #[test]
+    fn over_one_mebibyte_is_413() {
+        let big = format!("{{\"name\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
+        let req = request(Some("application/json"), Body::Binary(big.into_bytes()));
+        assert_eq!(code(json_body(&req)), (413, "payload_too_large"));
+    }
+}

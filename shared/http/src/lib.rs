@@ -1,0 +1,17 @@
+//! The HTTP plumbing every function uses, in Lambda and in the local runtime alike.
+//!
+//! A handler is a plain async function from a request to `Result<Response, ApiError>`;
+//! [`serve`] wraps it with the request id, panic containment, problem+json rendering and
+//! one access-log line, so no handler repeats any of that.
+
+mod body;
+mod problem;
+mod request_id;
+mod respond;
+pub mod telemetry;
+
+pub use body::{json_body, MAX_BODY_BYTES};
+pub use lambda_http::{Body, Request, RequestExt, Response};
+pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE};
+pub use request_id::{RequestId, REQUEST_ID_HEADER};
+pub use respond::{json, serve};

@@ -1,0 +1,224 @@
+use http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::RequestId;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+const TYPE_BASE: &str = "https://docs.penguinmails.com/errors/";
+
+/// One invalid field of a request, reported in the problem's `errors[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error a client sees, rendered as RFC 9457 `application/problem+json`.
+///
+/// `code` is the stable, documented identifier clients branch on; `detail` is for people.
+/// Nothing here may carry a driver message or a secret: callers log the cause themselves
+/// and hand over only what the client may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn invalid_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "Request body is not valid JSON",
+            detail,
+        )
+    }
+
+    pub fn unsupported_media_type(got: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            format!("send the body as application/json (got {got:?})"),
+        )
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Request body too large",
+            format!("the body must be at most {limit} bytes"),
+        )
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+            "one or more fields are invalid; see errors",
+        )
+        .with_errors(errors)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Resource not found",
+            detail,
+        )
+    }
+
+    pub fn method_not_allowed(allowed: &[&str]) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+            format!("this path accepts {}", allowed.join(", ")),
+        )
+        .with_header("allow", allowed.join(", "))
+    }
+
+    pub fn service_unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service temporarily unavailable",
+            detail,
+        )
+        .with_header("retry-after", "1")
+    }
+
+    /// The only thing a client learns about a bug: it happened, and its request id.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+            "an unexpected error occurred; quote the request_id when contacting support",
+        )
+    }
+
+    pub fn into_response(self, request_id: &RequestId) -> Response<Body> {
+        #[derive(Serialize)]
+        struct Problem<'a> {
+            #[serde(rename = "type")]
+            kind: String,
+            title: &'a str,
+            status: u16,
+            detail: &'a str,
+            code: &'a str,
+            request_id: &'a str,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            errors: &'a [FieldError],
+        }
+        let problem = Problem {
+            kind: format!("{TYPE_BASE}{}", self.code),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            request_id: request_id.as_str(),
+            errors: &self.errors,
+        };
+        let body = serde_json::to_string(&problem).expect("a problem always serializes");
+        let mut builder = Response::builder()
+            .status(self.status)
+            .header(http::header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE);
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        builder
+            .body(Body::Text(body))
+            .expect("static header names are valid")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_rfc9457_with_code_and_request_id() {
+        let rid = RequestId::parse_or_new(Some("req-123"));
+        let resp = ApiError::validation(vec![FieldError::new("email", "invalid", "not an email")])
+            .into_response(&rid);
+        assert_eq!(resp.status(), 422);
+        assert_eq!(resp.headers()["content-type"], PROBLEM_CONTENT_TYPE);
+        let Body::Text(text) = resp.body() else {
+            panic!("problem body is text")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            v["type"],
+            "https://docs.penguinmails.com/errors/validation_failed"
+        );
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["code"], "validation_failed");
+        assert_eq!(v["request_id"], "req-123");
+        assert_eq!(v["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn errors_array_is_omitted_when_empty() {
+        let rid = RequestId::parse_or_new(None);
+        let resp = ApiError::not_found("no such thing").into_response(&rid);
+        let Body::Text(text) = resp.body() else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+}

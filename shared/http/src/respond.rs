@@ -1,0 +1,131 @@
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+use http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+
+use crate::{ApiError, RequestId, REQUEST_ID_HEADER};
+
+/// Runs one handler with everything every route needs around it:
+/// - the request id (kept from `X-Request-Id` or made) goes to the handler, the logs and
+///   the response header;
+/// - an `ApiError` becomes problem+json;
+/// - a panic becomes a 500 problem instead of a dropped connection, and is logged;
+/// - one access-log line per request.
+pub async fn serve<F, Fut>(req: Request, handler: F) -> Response<Body>
+where
+    F: FnOnce(Request, RequestId) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let started = Instant::now();
+    let request_id = RequestId::from_request(&req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+
+    let outcome = AssertUnwindSafe(handler(req, request_id.clone()))
+        .catch_unwind()
+        .await;
+    let mut response = match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => {
+            if error.status.is_server_error() {
+                tracing::warn!(request_id = %request_id, code = error.code, "request failed");
+            }
+            error.into_response(&request_id)
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".to_string());
+            tracing::error!(request_id = %request_id, panic = %message, "handler panicked");
+            ApiError::internal().into_response(&request_id)
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_string(value).map_err(|e| {
+        tracing::error!(error = %e, "response did not serialize");
+        ApiError::internal()
+    })?;
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body))
+        .map_err(|_| ApiError::internal())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(request_id: Option<&str>) -> Request {
+        let mut b = http::Request::builder().uri("/t");
+        if let Some(id) = request_id {
+            b = b.header(REQUEST_ID_HEADER, id);
+        }
+        b.body(Body::Empty).unwrap()
+    }
+
+    #[tokio::test]
+    async fn echoes_request_id_and_passes_it_to_the_handler() {
+        let resp = serve(get(Some("abc-1")), |_, id| async move {
+            assert_eq!(id.as_str(), "abc-1");
+            json(StatusCode::OK, &serde_json::json!({"ok": true}))
+        })
+        .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()[REQUEST_ID_HEADER], "abc-1");
+    }
+
+    #[tokio::test]
+    async fn errors_become_problems_with_the_same_request_id() {
+        let resp = serve(get(None), |_, _| async { Err(ApiError::not_found("nope")) }).await;
+        assert_eq!(resp.status(), 404);
+        let id = resp.headers()[REQUEST_ID_HEADER]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let Body::Text(text) = resp.body() else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["request_id"], id.as_str());
+        assert_eq!(v["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_without_its_message() {
+        let resp = serve(get(None), |_, _| async {
+            if true {
+                panic!("secret internal detail");
+            }
+            json(StatusCode::OK, &())
+        })
+        .await;
+        assert_eq!(resp.status(), 500);
+        let Body::Text(text) = resp.body() else {
+            panic!()
+        };
+        assert!(text.contains("internal_error"));
+        assert!(!text.contains("secret internal detail"));
+    }
+}

@@ -1,0 +1,117 @@
+//! The queue port: at-least-once messages with SQS semantics. A message sent with a
+//! delay (or to a queue with a default delay) stays invisible until the delay has passed;
+//! a received message is hidden for the queue's visibility timeout and comes back unless
+//! it is deleted.
+
+pub mod catalog;
+mod memory;
+mod sqs;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use memory::MemoryQueue;
+pub use sqs::SqsQueue;
+
+use crate::PortError;
+
+/// SQS's limits, enforced by every adapter so that local behaviour matches production.
+pub const MAX_DELAY: Duration = Duration::from_secs(900);
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BATCH: usize = 10;
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// A queue's settings, as template.yaml declares them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub name: String,
+    /// Default delay for messages sent without their own.
+    pub delay: Duration,
+    pub visibility_timeout: Duration,
+}
+
+impl QueueSpec {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            delay: Duration::ZERO,
+            visibility_timeout: Duration::from_secs(30),
+        }
+    }
+
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    pub fn visibility_timeout(mut self, timeout: Duration) -> Self {
+        self.visibility_timeout = timeout;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub id: String,
+    pub body: String,
+    /// Handle for [`Queue::delete`]; valid for this receipt only.
+    pub receipt: String,
+    /// How many times this message has been received, this time included.
+    pub receive_count: u32,
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Sends `body` to the queue named `queue`. `delay: None` uses the queue's default.
+    /// Returns the message id.
+    async fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        delay: Option<Duration>,
+    ) -> Result<String, PortError>;
+    /// Up to `max` (1–10) visible messages, waiting up to `wait` (≤ 20 s) for the first.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<QueueMessage>, PortError>;
+    /// Acknowledges a received message so it is not delivered again.
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), PortError>;
+}
+
+pub(crate) fn validate_send(body: &str, delay: Option<Duration>) -> Result<(), PortError> {
+    if body.is_empty() {
+        return Err(PortError::Invalid("message body is empty".into()));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(PortError::Invalid(format!(
+            "message body is {} bytes; the limit is {MAX_BODY_BYTES}",
+            body.len()
+        )));
+    }
+    if delay.is_some_and(|d| d > MAX_DELAY) {
+        return Err(PortError::Invalid(format!(
+            "delay may be at most {} s",
+            MAX_DELAY.as_secs()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_receive(max: usize, wait: Duration) -> Result<(), PortError> {
+    if !(1..=MAX_BATCH).contains(&max) {
+        return Err(PortError::Invalid(format!(
+            "can receive 1 to {MAX_BATCH} messages at once, not {max}"
+        )));
+    }
+    if wait > MAX_WAIT {
+        return Err(PortError::Invalid(format!(
+            "wait may be at most {} s",
+            MAX_WAIT.as_secs()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::Client;
+
+use super::{catalog, validate_receive, validate_send, Queue, QueueMessage, QueueSpec};
+use crate::aws::classify;
+use crate::PortError;
+
+const BACKEND: &str = "sqs";
+
+/// Queues on Amazon SQS. Each logical queue name maps to a queue URL.
+pub struct SqsQueue {
+    client: Client,
+    urls: HashMap<String, String>,
+}
+
+impl SqsQueue {
+    pub fn new(sdk: &aws_config::SdkConfig, urls: HashMap<String, String>) -> Self {
+        Self {
+            client: Client::new(sdk),
+            urls,
+        }
+    }
+
+    /// The URLs given to this function as `QUEUE_URL_<NAME>` variables, for every queue
+    /// in the catalog that has one. A function gets only the queues its policy allows.
+    pub fn urls_from_env(env: &pm_config::Env) -> HashMap<String, String> {
+        catalog::all()
+            .into_iter()
+            .filter_map(|spec| {
+                env.get(&catalog::url_variable(&spec.name))
+                    .map(|url| (spec.name, url))
+            })
+            .collect()
+    }
+
+    /// Creates (or finds) each queue with its delay and visibility timeout, named
+    /// `{prefix}{name}`: for tests and the local runtime against moto. In AWS the queues
+    /// come from template.yaml.
+    pub async fn ensure_queues(
+        sdk: &aws_config::SdkConfig,
+        specs: &[QueueSpec],
+        prefix: &str,
+    ) -> Result<Self, PortError> {
+        let client = Client::new(sdk);
+        let mut urls = HashMap::new();
+        for spec in specs {
+            let created = client
+                .create_queue()
+                .queue_name(format!("{prefix}{}", spec.name))
+                .attributes(
+                    QueueAttributeName::DelaySeconds,
+                    spec.delay.as_secs().to_string(),
+                )
+                .attributes(
+                    QueueAttributeName::VisibilityTimeout,
+                    spec.visibility_timeout.as_secs().to_string(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify(BACKEND, e))?;
+            let url = created
+                .queue_url()
+                .ok_or_else(|| PortError::rejected(BACKEND, "CreateQueue returned no URL"))?;
+            urls.insert(spec.name.clone(), url.to_string());
+        }
+        Ok(Self { client, urls })
+    }
+
+    fn url(&self, queue: &str) -> Result<&str, PortError> {
+        self.urls.get(queue).map(String::as_str).ok_or_else(|| {
+            PortError::rejected(
+                BACKEND,
+                format!(
+                    "queue {queue:?} is not configured (set {})",
+                    catalog::url_variable(queue)
+                ),
+            )
+        })
+    }
+}
+
+fn whole_seconds(d: Duration) -> i32 {
+    i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn send(
+        &self,
+        queue: &str,
+        body: &str,
+        delay: Option<Duration>,
+    ) -> Result<String, PortError> {
+        validate_send(body, delay)?;
+        let output = self
+            .client
+            .send_message()
+            .queue_url(self.url(queue)?)
+            .message_body(body)
+            .set_delay_seconds(delay.map(whole_seconds))
+            .send()
+            .await
+            .map_err(|e| classify(BACKEND, e))?;
+        Ok(output.message_id().unwrap_or_default().to_string())
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<QueueMessage>, PortError> {
+        validate_receive(max, wait)?;
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(self.url(queue)?)
+            .max_number_of_messages(max as i32)
+            .wait_time_seconds(whole_seconds(wait))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| classify(BACKEND, e))?;
+        Ok(output
+            .messages()
+            .iter()
+            .map(|m| QueueMessage {
+                id: m.message_id().unwrap_or_default().to_string(),
+                body: m.body().unwrap_or_default().to_string(),
+                receipt: m.receipt_handle().unwrap_or_default().to_string(),
+                receive_count: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1),
+            })
+            .collect())
+    }
+
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), PortError> {
+        self.client
+            .delete_message()
+            .queue_url(self.url(queue)?)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(BACKEND, e))
+    }
+}

@@ -1,0 +1,80 @@
+use std::time::Duration;
+
+use pm_config::{ConfigError, Env, Redacted};
+
+/// How to reach PostgreSQL. The URL may hold a password, so it is kept redacted.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Redacted<String>,
+    /// Connections kept open: 1 in a Lambda container (it serves one request at a time),
+    /// more in the local runtime.
+    pub pool_size: usize,
+    pub connect_timeout: Duration,
+}
+
+impl DatabaseConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let url = env.required_secret("DATABASE_URL")?;
+        url.expose()
+            .parse::<tokio_postgres::Config>()
+            // The parser's message can quote the URL; say only that it is malformed.
+            .map_err(|_| ConfigError::invalid("DATABASE_URL", "not a valid PostgreSQL URL"))?;
+        let pool_size = env.parsed_or("DB_POOL_SIZE", 4usize)?;
+        if pool_size == 0 {
+            return Err(ConfigError::invalid("DB_POOL_SIZE", "must be at least 1"));
+        }
+        let connect_timeout_secs = env.parsed_or("DB_CONNECT_TIMEOUT_SECS", 3u64)?;
+        Ok(Self {
+            url,
+            pool_size,
+            connect_timeout: Duration::from_secs(connect_timeout_secs.max(1)),
+        })
+    }
+
+    pub fn with_url(&self, url: String) -> Self {
+        Self {
+            url: Redacted::new(url),
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn pg_config(&self) -> tokio_postgres::Config {
+        let mut config: tokio_postgres::Config =
+            self.url.expose().parse().expect("validated in from_env");
+        config.connect_timeout(self.connect_timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("penguinmails");
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_url_is_named_without_echoing_it() {
+        let env = Env::fixed([("DATABASE_URL", "postgres://u:pw@host:notaport/db")]);
+        let err = DatabaseConfig::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_the_url() {
+        let env = Env::fixed([("DATABASE_URL", "postgres://u:hunter2@localhost/db")]);
+        let cfg = DatabaseConfig::from_env(&env).unwrap();
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn zero_pool_size_is_rejected() {
+        let env = Env::fixed([
+            ("DATABASE_URL", "postgres://localhost/db"),
+            ("DB_POOL_SIZE", "0"),
+        ]);
+        let err = DatabaseConfig::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("DB_POOL_SIZE"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The relational store. There is one implementation, on PostgreSQL; tests run it against
+//! a real server.
+
+mod config;
+mod db;
+mod error;
+mod migrate;
+pub mod outbox;
+pub mod tenants;
+
+pub use config::DatabaseConfig;
+pub use db::{Client, Db};
+pub use error::DbError;
+pub use migrate::{ensure_database, migrate};
+pub use tokio_postgres::Transaction;

@@ -1,0 +1,250 @@
+//! template.yaml, openapi.yaml, the route table, Cargo's lambda router metadata and the
+//! queue catalog must describe the same system. These tests fail on any drift.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use pm_local::routes::ROUTES;
+use pm_ports::queue::catalog;
+use pm_tests::workspace_root;
+use serde_yaml::Value;
+
+type RouteSet = BTreeSet<(String, String)>;
+
+fn yaml(file: &str) -> Value {
+    let text = std::fs::read_to_string(workspace_root().join(file)).unwrap();
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn resources(template: &Value) -> Vec<(String, Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("template has Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_string(), v.clone()))
+        .collect()
+}
+
+fn functions(template: &Value) -> Vec<(String, Value)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .collect()
+}
+
+/// (method, path, function logical id) for every HttpApi event in template.yaml.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let template = yaml("template.yaml");
+    let mut routes = BTreeSet::new();
+    for (name, function) in functions(&template) {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values() {
+            if event["Type"] == "HttpApi" {
+                let props = &event["Properties"];
+                routes.insert((
+                    props["Method"].as_str().unwrap().to_ascii_uppercase(),
+                    props["Path"].as_str().unwrap().to_string(),
+                    name.clone(),
+                ));
+            }
+        }
+    }
+    routes
+}
+
+fn openapi_routes() -> RouteSet {
+    let spec = yaml("openapi.yaml");
+    let methods = ["get", "put", "post", "delete", "patch", "head", "options"];
+    let mut routes = BTreeSet::new();
+    for (path, item) in spec["paths"].as_mapping().expect("openapi has paths") {
+        for method in methods {
+            if item.get(method).is_some() {
+                routes.insert((
+                    method.to_ascii_uppercase(),
+                    path.as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    routes
+}
+
+fn table_routes() -> BTreeSet<(String, String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.function.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn without_function(routes: &BTreeSet<(String, String, String)>) -> RouteSet {
+    routes
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect()
+}
+
+#[test]
+fn template_openapi_and_route_table_list_the_same_routes() {
+    let table = table_routes();
+    assert!(!table.is_empty());
+    assert_eq!(
+        template_routes(),
+        table,
+        "template.yaml vs the route table (with functions)"
+    );
+    assert_eq!(
+        openapi_routes(),
+        without_function(&table),
+        "openapi.yaml vs the route table"
+    );
+}
+
+#[test]
+fn cargo_lambda_router_metadata_mirrors_the_route_table() {
+    let text = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("[workspace.metadata.lambda.watch.router]");
+    let mut routes = BTreeSet::new();
+    for (path, entries) in router {
+        for entry in entries.as_array().unwrap() {
+            routes.insert((
+                entry["method"].as_str().unwrap().to_string(),
+                path.clone(),
+                entry["function"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    let expected: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.binary.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(routes, expected);
+}
+
+/// Every function in template.yaml names (BuildProperties.Binary) a binary target of the
+/// workspace, and routes name the same binary as their function. `.ci/run` builds every
+/// binary (`cargo build --workspace --bins`), so "declared" here means "builds" there.
+#[test]
+fn every_template_function_has_a_binary() {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success());
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let binaries: BTreeSet<String> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().clone())
+        .filter(|t| t["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+
+    let template = yaml("template.yaml");
+    let functions = functions(&template);
+    assert!(!functions.is_empty());
+    for (name, function) in &functions {
+        assert_eq!(
+            function["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{name} builds with cargo-lambda"
+        );
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} names its binary"));
+        assert!(
+            binaries.contains(binary),
+            "{name}: no binary target {binary:?}"
+        );
+        for route in ROUTES.iter().filter(|r| r.function == name) {
+            assert_eq!(
+                route.binary, binary,
+                "{} {} binary",
+                route.method, route.path
+            );
+        }
+    }
+}
+
+#[test]
+fn globals_match_the_design() {
+    let globals = &yaml("template.yaml")["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(globals["Handler"], "bootstrap");
+    assert_eq!(globals["LoggingConfig"]["LogFormat"], "JSON");
+}
+
+fn pascal_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn template_queues_match_the_catalog() {
+    let template = yaml("template.yaml");
+    let declared: BTreeSet<(String, u64, u64)> = resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::SQS::Queue")
+        .map(|(name, r)| {
+            let props = &r["Properties"];
+            (
+                name,
+                props["DelaySeconds"].as_u64().unwrap_or(0),
+                props["VisibilityTimeout"].as_u64().unwrap_or(30),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, u64, u64)> = catalog::all()
+        .iter()
+        .map(|spec| {
+            (
+                format!("{}Queue", pascal_case(&spec.name)),
+                spec.delay.as_secs(),
+                spec.visibility_timeout.as_secs(),
+            )
+        })
+        .collect();
+    assert_eq!(declared, expected);
+}
+
+#[test]
+fn the_state_table_expires_items_on_the_attribute_the_adapter_writes() {
+    let template = yaml("template.yaml");
+    let tables: Vec<_> = resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::DynamoDB::Table")
+        .collect();
+    assert_eq!(tables.len(), 1, "one DynamoDB table");
+    let props = &tables[0].1["Properties"];
+    assert_eq!(props["KeySchema"][0]["AttributeName"], "pk");
+    assert_eq!(
+        props["TimeToLiveSpecification"]["AttributeName"],
+        "expires_at"
+    );
+    assert_eq!(props["TimeToLiveSpecification"]["Enabled"], true);
+}

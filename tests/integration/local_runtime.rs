@@ -1,0 +1,131 @@
+//! The local runtime over real HTTP: start-up (database, migrations, demo tenant,
+//! credentials file) and the shared plumbing every route gets.
+
+use std::time::Duration;
+
+use pm_config::Env;
+use pm_local::cli::ServeOptions;
+use pm_local::runtime::{self, Running};
+use pm_tests::db::{config_for, TestDb};
+use pm_tests::{peers, unique};
+
+async fn start(database_url: &str, credentials_out: Option<std::path::PathBuf>) -> Running {
+    let env = runtime::local_env(Env::fixed([("DATABASE_URL", database_url)]));
+    let options = ServeOptions {
+        host: "127.0.0.1".into(),
+        port: 0,
+        credentials_out,
+    };
+    runtime::start(&options, &env)
+        .await
+        .expect("local runtime starts")
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn starts_creates_its_database_seeds_a_tenant_and_answers_health() {
+    // A database that does not exist yet: the runtime must create and migrate it.
+    let name = unique("pm_test_rt_");
+    let url = config_for(&name).url.expose().clone();
+    let credentials = std::env::temp_dir().join(format!("{name}.json"));
+    let running = start(&url, Some(credentials.clone())).await;
+
+    let response = client()
+        .get(format!("{}/health", running.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["database"], "up");
+
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
+    assert_eq!(written["base_url"], running.base_url());
+    assert_eq!(written["tenant_id"], running.tenant.id.to_string());
+
+    // Starting again on the same database reuses the demo tenant.
+    let again = start(&url, None).await;
+    assert_eq!(again.tenant.id, running.tenant.id);
+    again.stop().await;
+    running.stop().await;
+    let _ = std::fs::remove_file(credentials);
+}
+
+#[tokio::test]
+async fn unknown_routes_wrong_methods_and_big_bodies_get_problems() {
+    let test = TestDb::new().await;
+    let running = start(test.config.url.expose(), None).await;
+    let base = running.base_url();
+    let http = client();
+
+    let response = http
+        .get(format!("{base}/nope"))
+        .header("x-request-id", "given-id")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(response.headers()["x-request-id"], "given-id");
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "not_found");
+    assert_eq!(problem["request_id"], "given-id");
+
+    let response = http.post(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+
+    let response = http
+        .post(format!("{base}/health"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; pm_http::MAX_BODY_BYTES + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "payload_too_large");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn health_is_503_not_a_crash_when_the_database_goes_away() {
+    let test = TestDb::new().await;
+    let running = start(test.config.url.expose(), None).await;
+    // Serve the same routes on an app whose database is unreachable.
+    let dead = config_for("x").with_url(format!(
+        "postgres://postgres@127.0.0.1:{}/x",
+        peers::free_port()
+    ));
+    let mut app = running.app.clone();
+    app.db = pm_store::Db::new(&dead).unwrap();
+    let (listener, addr) = pm_local::server::bind("127.0.0.1", 0).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pm_local::server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    for _ in 0..2 {
+        let response = client()
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["database"], "down");
+    }
+    let _ = stop.send(());
+    server.await.unwrap();
+    running.stop().await;
+}

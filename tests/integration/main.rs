@@ -1,0 +1,10 @@
+//! One integration-test binary (zero2prod's advice: one binary links once, and the real
+//! peers the harness starts are shared by all its tests).
+
+mod consistency;
+mod health;
+mod kv_contract;
+mod local_runtime;
+mod queue_contract;
+mod secrets_contract;
+mod store;

@@ -1,0 +1,213 @@
+//! The queue port's contract, run against the in-process adapter and SQS on moto.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use pm_ports::queue::{MemoryQueue, Queue, QueueSpec, SqsQueue};
+use pm_ports::PortError;
+use pm_tests::{aws, unique};
+
+const PLAIN: &str = "plain";
+const DELAYED: &str = "delayed";
+
+/// The queues the contract uses: one plain with a 1 s visibility timeout, one with a
+/// 1 s default delay.
+fn specs() -> Vec<QueueSpec> {
+    vec![
+        QueueSpec::new(PLAIN).visibility_timeout(Duration::from_secs(1)),
+        QueueSpec::new(DELAYED).delay(Duration::from_secs(1)),
+    ]
+}
+
+async fn drain(queue: &dyn Queue, name: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let batch = queue.receive(name, 10, Duration::ZERO).await.unwrap();
+        if batch.is_empty() {
+            return bodies;
+        }
+        for message in batch {
+            queue.delete(name, &message.receipt).await.unwrap();
+            bodies.push(message.body);
+        }
+    }
+}
+
+async fn send_receive_delete(queue: &dyn Queue) {
+    let id = queue
+        .send(PLAIN, r#"{"hello":"world"}"#, None)
+        .await
+        .unwrap();
+    let got = queue
+        .receive(PLAIN, 10, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, id);
+    assert_eq!(got[0].body, r#"{"hello":"world"}"#);
+    assert_eq!(got[0].receive_count, 1);
+    queue.delete(PLAIN, &got[0].receipt).await.unwrap();
+    // Deleted: not even after the visibility timeout has passed.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(queue
+        .receive(PLAIN, 10, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn unacknowledged_messages_come_back(queue: &dyn Queue) {
+    let id = queue.send(PLAIN, "again", None).await.unwrap();
+    let first = queue
+        .receive(PLAIN, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(first[0].id, id);
+    assert!(
+        queue
+            .receive(PLAIN, 1, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a received message is hidden for the visibility timeout"
+    );
+    let second = queue
+        .receive(PLAIN, 1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1, "it reappears after the visibility timeout");
+    assert_eq!(second[0].id, id);
+    assert_eq!(second[0].receive_count, 2);
+    queue.delete(PLAIN, &second[0].receipt).await.unwrap();
+}
+
+async fn assert_invisible_then_visible(queue: &dyn Queue, name: &str, min: Duration) {
+    let sent = Instant::now();
+    assert!(
+        queue
+            .receive(name, 1, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a delayed message must not be visible at once"
+    );
+    let mut got = Vec::new();
+    while got.is_empty() && sent.elapsed() < Duration::from_secs(10) {
+        got = queue
+            .receive(name, 1, Duration::from_secs(1))
+            .await
+            .unwrap();
+    }
+    assert_eq!(got.len(), 1, "the delayed message arrives");
+    let waited = sent.elapsed();
+    // SQS counts delays in whole seconds; allow a little clock slack.
+    assert!(
+        waited + Duration::from_millis(150) >= min,
+        "arrived after {waited:?}, before its delay {min:?}"
+    );
+    queue.delete(name, &got[0].receipt).await.unwrap();
+}
+
+async fn per_message_delay(queue: &dyn Queue) {
+    queue
+        .send(PLAIN, "later", Some(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    assert_invisible_then_visible(queue, PLAIN, Duration::from_secs(2)).await;
+}
+
+async fn queue_level_delay(queue: &dyn Queue) {
+    queue.send(DELAYED, "by default later", None).await.unwrap();
+    assert_invisible_then_visible(queue, DELAYED, Duration::from_secs(1)).await;
+}
+
+async fn nothing_lost_nothing_doubled(queue: &dyn Queue) {
+    let sent: HashSet<String> = (0..25).map(|i| format!("message-{i}")).collect();
+    for body in &sent {
+        queue.send(PLAIN, body, None).await.unwrap();
+    }
+    let received = drain(queue, PLAIN).await;
+    assert_eq!(received.len(), sent.len(), "each message exactly once");
+    assert_eq!(received.into_iter().collect::<HashSet<_>>(), sent);
+}
+
+async fn bad_input_is_refused(queue: &dyn Queue) {
+    let too_long = Some(Duration::from_secs(901));
+    assert!(matches!(
+        queue.send(PLAIN, "x", too_long).await,
+        Err(PortError::Invalid(_))
+    ));
+    assert!(matches!(
+        queue.send(PLAIN, "", None).await,
+        Err(PortError::Invalid(_))
+    ));
+    let huge = "x".repeat(256 * 1024 + 1);
+    assert!(matches!(
+        queue.send(PLAIN, &huge, None).await,
+        Err(PortError::Invalid(_))
+    ));
+    for max in [0, 11] {
+        assert!(matches!(
+            queue.receive(PLAIN, max, Duration::ZERO).await,
+            Err(PortError::Invalid(_))
+        ));
+    }
+    assert!(matches!(
+        queue.send("no-such-queue", "x", None).await,
+        Err(PortError::Rejected { .. })
+    ));
+}
+
+async fn contract(queue: &dyn Queue) {
+    bad_input_is_refused(queue).await;
+    send_receive_delete(queue).await;
+    unacknowledged_messages_come_back(queue).await;
+    per_message_delay(queue).await;
+    queue_level_delay(queue).await;
+    nothing_lost_nothing_doubled(queue).await;
+}
+
+#[tokio::test]
+async fn memory_adapter_meets_the_contract() {
+    contract(&MemoryQueue::new(specs())).await;
+}
+
+#[tokio::test]
+async fn sqs_adapter_meets_the_contract_on_moto() {
+    let sdk = aws::moto_sdk().await;
+    let queue = SqsQueue::ensure_queues(&sdk, &specs(), &unique("t-"))
+        .await
+        .unwrap();
+    contract(&queue).await;
+}
+
+#[tokio::test]
+async fn memory_receive_wakes_as_soon_as_a_message_is_sent() {
+    let queue = std::sync::Arc::new(MemoryQueue::new(specs()));
+    let sender = queue.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sender.send(PLAIN, "wake", None).await.unwrap();
+    });
+    let started = Instant::now();
+    let got = queue
+        .receive(PLAIN, 1, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "long poll returned late"
+    );
+}
+
+#[tokio::test]
+async fn sqs_that_is_down_is_unavailable() {
+    let sdk = aws::unreachable_sdk().await;
+    let queue = SqsQueue::new(
+        &sdk,
+        [(PLAIN.to_string(), "http://127.0.0.1:1/q".to_string())].into(),
+    );
+    let err = queue.send(PLAIN, "x", None).await.unwrap_err();
+    assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+}

@@ -1,0 +1,135 @@
+//! The secrets port's contract, run against every adapter: in-process, Vault KV v2 on a
+//! real OpenBao dev server, and AWS Secrets Manager on moto.
+
+use std::time::Duration;
+
+use pm_ports::secrets::{
+    MemorySecretStore, SecretData, SecretStore, SecretsManagerStore, VaultConfig, VaultStore,
+};
+use pm_ports::PortError;
+use pm_tests::{aws, peers, unique};
+
+async fn contract(store: &dyn SecretStore) {
+    let base = unique("contract-");
+    let path = format!("api_keys/{base}/key-1");
+
+    assert_eq!(
+        store.get(&path).await.unwrap(),
+        None,
+        "missing path reads as None"
+    );
+
+    let first = SecretData::new()
+        .with("hash", "$2b$12$abcdefghijklmnopqrstuv")
+        .with("note", "ünïcode \"quotes\" / slashes");
+    store.put(&path, &first).await.unwrap();
+    assert_eq!(store.get(&path).await.unwrap(), Some(first.clone()));
+
+    // A put replaces the whole document; fields are not merged.
+    let second = SecretData::new().with("hash", "replaced");
+    store.put(&path, &second).await.unwrap();
+    let read = store.get(&path).await.unwrap().unwrap();
+    assert_eq!(read.get("hash"), Some("replaced"));
+    assert_eq!(read.get("note"), None, "old fields must not survive a put");
+
+    // Paths are independent.
+    let sibling = format!("api_keys/{base}/key-2");
+    assert_eq!(store.get(&sibling).await.unwrap(), None);
+
+    store.delete(&path).await.unwrap();
+    assert_eq!(store.get(&path).await.unwrap(), None, "deleted means gone");
+    store.delete(&path).await.unwrap(); // deleting twice is fine
+
+    for bad in ["", "../etc", "a//b", "with space", "/leading"] {
+        assert!(
+            matches!(store.get(bad).await, Err(PortError::Invalid(_))),
+            "{bad:?} must be rejected"
+        );
+        assert!(matches!(
+            store.put(bad, &second).await,
+            Err(PortError::Invalid(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn memory_adapter_meets_the_contract() {
+    contract(&MemorySecretStore::new()).await;
+}
+
+fn vault_store(addr: String, token: Option<String>) -> VaultStore {
+    VaultStore::new(VaultConfig {
+        addr,
+        token: token.map(Into::into),
+        mount: "secret".into(),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn vault_adapter_meets_the_contract_on_openbao() {
+    let vault = peers::vault();
+    contract(&vault_store(vault.addr.clone(), Some(vault.token.clone()))).await;
+}
+
+#[tokio::test]
+async fn vault_adapter_writes_kv_v2_documents_other_tools_can_read() {
+    let vault = peers::vault();
+    let store = vault_store(vault.addr.clone(), Some(vault.token.clone()));
+    let path = format!("api_keys/{}/k", unique("t"));
+    store
+        .put(&path, &SecretData::new().with("hash", "$2b$12$visible"))
+        .await
+        .unwrap();
+    // Read it back with Vault's own HTTP API, as an operator or `bao kv get` would.
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/secret/data/{path}", vault.addr))
+        .header("X-Vault-Token", &vault.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["data"]["data"]["hash"], "$2b$12$visible");
+    assert_eq!(raw["data"]["metadata"]["version"], 1);
+}
+
+#[tokio::test]
+async fn vault_without_a_valid_token_is_rejected_not_unavailable() {
+    let vault = peers::vault();
+    let store = vault_store(vault.addr.clone(), Some("not-a-token".into()));
+    let err = store.get("api_keys/x/y").await.unwrap_err();
+    assert!(matches!(err, PortError::Rejected { .. }), "{err:?}");
+    assert!(
+        !err.to_string().contains("not-a-token"),
+        "token leaked: {err}"
+    );
+}
+
+#[tokio::test]
+async fn vault_that_is_down_is_unavailable() {
+    let store = vault_store(format!("http://127.0.0.1:{}", peers::free_port()), None);
+    let err = store
+        .put("a/b", &SecretData::new().with("k", "v"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn secrets_manager_adapter_meets_the_contract_on_moto() {
+    let sdk = aws::moto_sdk().await;
+    contract(&SecretsManagerStore::new(&sdk, "penguinmails-test/")).await;
+}
+
+#[tokio::test]
+async fn secrets_manager_that_is_down_is_unavailable() {
+    let sdk = aws::unreachable_sdk().await;
+    let err = SecretsManagerStore::new(&sdk, "p/")
+        .get("a/b")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+}

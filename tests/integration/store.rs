@@ -1,0 +1,143 @@
+//! The relational store against real PostgreSQL: migrations, the outbox's transactional
+//! guarantee, and reconnection after the server drops a connection.
+
+use pm_store::tenants::{self, Plan};
+use pm_store::{outbox, Db};
+use pm_tests::db::TestDb;
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_create_the_tables() {
+    let test = TestDb::new().await;
+    pm_store::migrate(&test.db)
+        .await
+        .expect("second run is a no-op");
+    let client = test.db.client().await.unwrap();
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(tables.contains(&"tenants".to_string()), "{tables:?}");
+    assert!(tables.contains(&"event_outbox".to_string()), "{tables:?}");
+}
+
+#[tokio::test]
+async fn tenants_have_one_of_three_plans() {
+    let test = TestDb::new().await;
+    let client = test.db.client().await.unwrap();
+    let tenant = tenants::create(&**client, "Acme", Plan::Enterprise)
+        .await
+        .unwrap();
+    let read = tenants::get(&**client, tenant.id).await.unwrap().unwrap();
+    assert_eq!(read, tenant);
+    assert_eq!(read.requests_per_minute(), 1000);
+    let bad = client
+        .execute(
+            "INSERT INTO tenants (name, plan) VALUES ('x', 'platinum')",
+            &[],
+        )
+        .await;
+    assert!(bad.is_err(), "the plan check constraint holds");
+}
+
+#[tokio::test]
+async fn an_event_exists_exactly_when_its_transaction_commits() {
+    let test = TestDb::new().await;
+    let mut client = test.db.client().await.unwrap();
+    let tenant = tenants::create(&**client, "Acme", Plan::Starter)
+        .await
+        .unwrap();
+    let data = serde_json::json!({"contact_id": "c1"});
+
+    let tx = client.transaction().await.unwrap();
+    let kept = outbox::record(&tx, tenant.id, "contact.created", &data)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let tx = client.transaction().await.unwrap();
+    let dropped = outbox::record(&tx, tenant.id, "contact.updated", &data)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+
+    let tx = client.transaction().await.unwrap();
+    let pending = outbox::claim_unpublished(&tx, 100).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, kept.id);
+    assert_eq!(pending[0].data, data);
+    assert_ne!(pending[0].id, dropped.id);
+    outbox::mark_published(&*tx, &[kept.id]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let tx = client.transaction().await.unwrap();
+    assert!(outbox::claim_unpublished(&tx, 100)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn event_types_are_checked() {
+    let test = TestDb::new().await;
+    let mut client = test.db.client().await.unwrap();
+    let tenant = tenants::create(&**client, "Acme", Plan::Starter)
+        .await
+        .unwrap();
+    let tx = client.transaction().await.unwrap();
+    let err = outbox::record(&tx, tenant.id, "Not An Event", &serde_json::json!({})).await;
+    assert!(err.is_err());
+}
+
+#[tokio::test]
+async fn a_connection_closed_by_the_server_is_replaced() {
+    let test = TestDb::new().await;
+    // A pool of one, as a Lambda container has.
+    let mut config = test.config.clone();
+    config.pool_size = 1;
+    let db = Db::new(&config).unwrap();
+    let first_pid: i32 = {
+        let client = db.client().await.unwrap();
+        client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0)
+    };
+    // What happens to a frozen Lambda: the server (or RDS Proxy) drops the idle
+    // connection while nothing is listening.
+    let admin = test.db.client().await.unwrap();
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&first_pid])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let client = db
+        .client()
+        .await
+        .expect("a fresh connection replaces the dead one");
+    let second_pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(first_pid, second_pid);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_unavailable_not_a_crash() {
+    let config = pm_tests::db::config_for("nowhere").with_url(format!(
+        "postgres://postgres@127.0.0.1:{}/x",
+        pm_tests::peers::free_port()
+    ));
+    let db = Db::new(&config).expect("building the pool does not connect");
+    let err = db.ping().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+}

@@ -1,0 +1,26 @@
+//! The test harness: real peers (PostgreSQL, OpenBao, moto) for the integration tests.
+//!
+//! OpenBao and moto are started on free loopback ports the first time a test needs them,
+//! unless `VAULT_ADDR`/`VAULT_TOKEN` or `MOTO_ENDPOINT` point at running ones. They are
+//! shared by every test of the process (tests use unique names, so they cannot collide)
+//! and die with it.
+
+pub mod aws;
+pub mod db;
+pub mod peers;
+
+/// The workspace root, for tests that read template.yaml, openapi.yaml and friends.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// A short unique suffix for names of queues, tables, secrets and databases.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
