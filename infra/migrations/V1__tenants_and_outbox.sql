@@ -14,6 +14,9 @@ CREATE TABLE tenants (
 -- rows to the events queue and stamps published_at; anything left unstamped is re-sent.
 CREATE TABLE event_outbox (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Commit order is not visible in timestamps (now() is fixed for a whole
+    -- transaction), so events are relayed in insertion order by this sequence.
+    position     bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     tenant_id    uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     event_type   text NOT NULL CHECK (event_type ~ '^[a-z_]+\.[a-z_]+$'),
     payload      jsonb NOT NULL,
@@ -23,5 +26,5 @@ CREATE TABLE event_outbox (
 
 -- Only unpublished rows are scanned by the relay; a partial index keeps that cheap
 -- however large the published history grows.
-CREATE INDEX event_outbox_unpublished ON event_outbox (occurred_at) WHERE published_at IS NULL;
+CREATE INDEX event_outbox_unpublished ON event_outbox (position) WHERE published_at IS NULL;
 CREATE INDEX event_outbox_tenant ON event_outbox (tenant_id, occurred_at);

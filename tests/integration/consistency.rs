@@ -248,3 +248,26 @@ fn the_state_table_expires_items_on_the_attribute_the_adapter_writes() {
     );
     assert_eq!(props["TimeToLiveSpecification"]["Enabled"], true);
 }
+
+#[test]
+fn template_schedules_match_the_local_runtime() {
+    let template = yaml("template.yaml");
+    let mut scheduled = BTreeSet::new();
+    for (name, function) in functions(&template) {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        if events
+            .values()
+            .any(|e| e["Type"] == "Schedule" || e["Type"] == "ScheduleV2")
+        {
+            scheduled.insert(name);
+        }
+    }
+    let local: BTreeSet<String> = pm_local::schedules::SCHEDULES
+        .iter()
+        .map(|s| s.function.to_string())
+        .collect();
+    assert!(!local.is_empty());
+    assert_eq!(scheduled, local);
+}

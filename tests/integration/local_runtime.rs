@@ -129,3 +129,32 @@ async fn health_is_503_not_a_crash_when_the_database_goes_away() {
     server.await.unwrap();
     running.stop().await;
 }
+
+#[tokio::test]
+async fn the_outbox_relay_runs_in_the_background() {
+    let test = TestDb::new().await;
+    let running = start(test.config.url.expose(), None).await;
+    let mut client = running.app.db.client().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    let event = pm_store::outbox::record(
+        &tx,
+        running.tenant.id,
+        "contact.created",
+        &serde_json::json!({"id": "c1"}),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // The schedule ticks every second; allow a few.
+    let got = running
+        .app
+        .queue
+        .receive(pm_ports::queue::catalog::EVENTS, 1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "the relay published the event");
+    let published: pm_store::outbox::Event = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(published.id, event.id);
+    running.stop().await;
+}

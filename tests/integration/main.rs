@@ -5,6 +5,7 @@ mod consistency;
 mod health;
 mod kv_contract;
 mod local_runtime;
+mod outbox_relay;
 mod queue_contract;
 mod secrets_contract;
 mod store;

@@ -94,6 +94,16 @@ async fn vault_adapter_writes_kv_v2_documents_other_tools_can_read() {
         .unwrap();
     assert_eq!(raw["data"]["data"]["hash"], "$2b$12$visible");
     assert_eq!(raw["data"]["metadata"]["version"], 1);
+
+    // Delete removes every version (metadata included), not just the latest one.
+    store.delete(&path).await.unwrap();
+    let metadata = reqwest::Client::new()
+        .get(format!("{}/v1/secret/metadata/{path}", vault.addr))
+        .header("X-Vault-Token", &vault.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metadata.status(), 404, "no history is left behind");
 }
 
 #[tokio::test]

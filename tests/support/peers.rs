@@ -47,16 +47,20 @@ pub fn vault() -> &'static Vault {
     })
 }
 
-/// moto server, for SQS, DynamoDB and Secrets Manager.
+/// moto server, for SQS, DynamoDB and Secrets Manager, through
+/// `infra/scripts/moto_server.py`, which makes its DynamoDB conditional writes atomic as
+/// DynamoDB's are (stock moto checks and writes in two unlocked steps).
 pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| {
         if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT") {
             return Moto { endpoint };
         }
         let port = free_port();
+        let launcher = workspace_root().join("infra/scripts/moto_server.py");
         spawn_forever(
-            "moto_server",
+            "python3",
             &[
+                launcher.display().to_string(),
                 "-H".into(),
                 "127.0.0.1".into(),
                 "-p".into(),

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod router;
 pub mod routes;
 pub mod runtime;
+pub mod schedules;
 pub mod seed;
 pub mod server;
 

@@ -1,4 +1,5 @@
-//! Starting the whole system: database, migrations, demo tenant, ports, listener.
+//! Starting the whole system: database, migrations, demo tenant, ports, schedules and
+//! the listener.
 
 use std::net::SocketAddr;
 
@@ -6,12 +7,12 @@ use anyhow::Context;
 use pm_config::Env;
 use pm_store::tenants::Tenant;
 use pm_store::DatabaseConfig;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::cli::ServeOptions;
 use crate::credentials::Credentials;
-use crate::{seed, server, App};
+use crate::{schedules, seed, server, App};
 
 /// The development database the local runtime uses when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/penguinmails_dev";
@@ -44,8 +45,9 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tenant: Tenant,
     pub app: App,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     server: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -60,12 +62,13 @@ impl Running {
         }
     }
 
-    /// Stops accepting connections and waits for the listener to close.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+    /// Stops accepting connections and the background work, and waits for both.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        for worker in self.workers {
+            let _ = worker.await;
         }
-        let _ = (&mut self.server).await;
     }
 
     /// Runs until the listener stops (it only stops through [`Running::stop`]).
@@ -83,16 +86,19 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
     let (listener, addr) = server::bind(&options.host, options.port)
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
-    let (stop, stopped) = oneshot::channel();
-    let server = tokio::spawn(server::serve(listener, app.clone(), async {
-        let _ = stopped.await;
+    let (stop, stopped) = watch::channel(false);
+    let workers = schedules::spawn_all(&app, &stopped);
+    let mut server_stopped = stopped.clone();
+    let server = tokio::spawn(server::serve(listener, app.clone(), async move {
+        let _ = server_stopped.wait_for(|stopped| *stopped).await;
     }));
     let running = Running {
         addr,
         tenant,
         app,
-        stop: Some(stop),
+        stop,
         server,
+        workers,
     };
     if let Some(path) = &options.credentials_out {
         running

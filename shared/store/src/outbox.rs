@@ -43,13 +43,13 @@ pub async fn record(
     })
 }
 
-/// Unpublished events, oldest first, locked so that concurrent relays take disjoint
+/// Unpublished events in the order they were recorded, locked so that concurrent relays take disjoint
 /// batches. Call inside a transaction and mark them published in the same one.
 pub async fn claim_unpublished(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Event>, DbError> {
     let rows = tx
         .query(
             "SELECT id, tenant_id, event_type, payload, occurred_at FROM event_outbox \
-             WHERE published_at IS NULL ORDER BY occurred_at, id LIMIT $1 \
+             WHERE published_at IS NULL ORDER BY position LIMIT $1 \
              FOR UPDATE SKIP LOCKED",
             &[&limit],
         )

@@ -70,18 +70,22 @@ pub(crate) fn validate(key: &str, value: Option<&str>) -> Result<(), PortError> 
     Ok(())
 }
 
-pub(crate) fn now_secs() -> u64 {
+fn since_epoch() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
-/// Expiry in unix seconds, rounded up so a TTL never ends early.
+pub(crate) fn now_secs() -> u64 {
+    since_epoch().as_secs()
+}
+
+/// Expiry in whole unix seconds (DynamoDB's TTL unit), rounded up from the exact end
+/// time, so an item lives at least its TTL and at most one second longer.
 pub(crate) fn expiry(ttl: Option<Duration>) -> Option<u64> {
     ttl.map(|ttl| {
-        let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
-        now_secs() + secs.max(1)
+        let end = since_epoch() + ttl;
+        end.as_secs() + u64::from(end.subsec_nanos() > 0)
     })
 }
 

@@ -1,0 +1,60 @@
+//! Scheduled work. In AWS each schedule is a function with a Schedule event in
+//! template.yaml (a test keeps the two lists equal); locally each runs as a background
+//! task, more often than in AWS so that development feels immediate.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::App;
+
+pub type Job = for<'a> fn(&'a App) -> BoxFuture<'a, Result<(), String>>;
+
+pub struct Schedule {
+    pub name: &'static str,
+    /// The function's logical id in template.yaml.
+    pub function: &'static str,
+    /// How often the local runtime runs it.
+    pub every: Duration,
+    pub job: Job,
+}
+
+pub const SCHEDULES: &[Schedule] = &[Schedule {
+    name: "outbox-relay",
+    function: "OutboxRelayFunction",
+    every: Duration::from_secs(1),
+    job: |app| {
+        Box::pin(async move {
+            pm_events::relay_pending(&app.db, app.queue.as_ref(), 50)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    },
+}];
+
+/// Starts every schedule; each stops when `stop` turns true.
+pub fn spawn_all(app: &App, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    SCHEDULES
+        .iter()
+        .map(|schedule| {
+            let app = app.clone();
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(schedule.every) => {}
+                        _ = stop.wait_for(|stopped| *stopped) => return,
+                    }
+                    if let Err(e) = (schedule.job)(&app).await {
+                        // Logged, then retried on the next tick: a database or queue
+                        // outage must not end the schedule.
+                        tracing::warn!(schedule = schedule.name, error = %e, "scheduled job failed");
+                    }
+                }
+            })
+        })
+        .collect()
+}
