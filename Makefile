@@ -16,7 +16,7 @@ dev: postgres
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres fmt lint build unit-and-integration template
+test: venv postgres fmt lint build template unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -39,7 +39,7 @@ build:
 	$(CARGO) build --workspace --bins
 
 unit-and-integration: venv postgres
-	PM_VENV=$(abspath $(VENV)) $(CARGO) test --workspace
+	PM_VENV=$(abspath $(VENV)) infra/scripts/test-summary.sh $(CARGO) test --workspace
 
 template: venv
 	$(VENV)/bin/cfn-lint template.yaml
