@@ -42,6 +42,7 @@ unit-and-integration: venv postgres
 	PM_VENV=$(abspath $(VENV)) infra/scripts/test-summary.sh $(CARGO) test --workspace
 
 template: venv
+	$(VENV)/bin/openapi-spec-validator openapi.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
 

@@ -50,6 +50,30 @@ async fn starts_creates_its_database_seeds_a_tenant_and_answers_health() {
         serde_json::from_str(&std::fs::read_to_string(&credentials).unwrap()).unwrap();
     assert_eq!(written["base_url"], running.base_url());
     assert_eq!(written["tenant_id"], running.tenant.id.to_string());
+    // The written key and session work.
+    let me = client()
+        .get(format!("{}/api/v1/me", running.base_url()))
+        .bearer_auth(written["api_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let keys = client()
+        .get(format!("{}/api/v1/platform/api-keys", running.base_url()))
+        .bearer_auth(written["session_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&credentials)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "credentials are private");
+    }
 
     // Starting again on the same database reuses the demo tenant.
     let again = start(&url, None).await;

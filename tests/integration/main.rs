@@ -1,11 +1,13 @@
 //! One integration-test binary (zero2prod's advice: one binary links once, and the real
 //! peers the harness starts are shared by all its tests).
 
+mod api_keys;
 mod consistency;
 mod health;
 mod kv_contract;
 mod local_runtime;
 mod outbox_relay;
 mod queue_contract;
+mod rate_limit;
 mod secrets_contract;
 mod store;

@@ -5,13 +5,17 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: pm-local [serve] [--host HOST] [--port PORT] [--credentials-out FILE]
        pm-local migrate
+       pm-local provision-secrets
 
   serve              run every route, the queue consumers and schedules (default)
   migrate            create the database if needed, apply migrations, and exit
+  provision-secrets  create the platform secrets (key pepper, session signing key) in
+                     the configured secrets store if missing, and exit
   --host HOST        address to listen on (env HOST, default 127.0.0.1)
   --port PORT        port to listen on, 0 for any free one (env PORT, default 3000)
   --credentials-out FILE
-                     write base_url and tenant_id of the demo tenant as JSON to FILE
+                     write base_url, tenant_id, api_key and session_token of the demo
+                     tenant as JSON to FILE (mode 0600)
 
 Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/penguinmails_dev),
 SECRETS_BACKEND, QUEUE_BACKEND, KV_BACKEND and the adapters' settings (see README).";
@@ -20,6 +24,7 @@ SECRETS_BACKEND, QUEUE_BACKEND, KV_BACKEND and the adapters' settings (see READM
 pub enum Command {
     Serve(ServeOptions),
     Migrate,
+    ProvisionSecrets,
     Help,
 }
 
@@ -37,12 +42,17 @@ pub fn parse(
 ) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
     let command = match args.peek().map(String::as_str) {
-        Some("migrate") => {
+        Some(word @ ("migrate" | "provision-secrets")) => {
+            let command = if word == "migrate" {
+                Command::Migrate
+            } else {
+                Command::ProvisionSecrets
+            };
             args.next();
             if let Some(extra) = args.next() {
-                return Err(format!("migrate takes no arguments (got {extra:?})"));
+                return Err(format!("this command takes no arguments (got {extra:?})"));
             }
-            return Ok(Command::Migrate);
+            return Ok(command);
         }
         Some("serve") => {
             args.next();

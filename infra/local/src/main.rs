@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Command::Migrate => migrate(&env).await,
+        Command::ProvisionSecrets => provision_secrets(&env).await,
         Command::Serve(options) => serve(&options, &env).await,
     };
     match outcome {
@@ -39,12 +40,33 @@ async fn migrate(env: &Env) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the platform secrets (lookup pepper, session signing key) in the configured
+/// secrets store if they are missing: run once per environment before the functions.
+async fn provision_secrets(env: &Env) -> anyhow::Result<()> {
+    let secrets = pm_ports::config::PortFactory::new(env.clone())
+        .secrets()
+        .await?;
+    let created = pm_auth::platform::provision(secrets.as_ref()).await?;
+    if created.is_empty() {
+        println!("platform secrets already present; nothing changed");
+    }
+    for path in created {
+        println!("created {path}");
+    }
+    Ok(())
+}
+
 async fn serve(options: &cli::ServeOptions, env: &Env) -> anyhow::Result<()> {
     let running = runtime::start(options, env).await?;
     let base = running.base_url();
     println!("PenguinMails local runtime listening on {base}");
     println!("  health:      {base}/health");
     println!("  demo tenant: {}", running.tenant.id);
+    println!("  demo API key (all scopes): {}", running.api_key);
+    println!(
+        "  try: curl -H 'Authorization: Bearer {}' {base}/api/v1/me",
+        running.api_key
+    );
     if let Some(path) = &options.credentials_out {
         println!("  credentials: {}", path.display());
     }

@@ -21,10 +21,62 @@ pub struct Route {
     pub handler: Handler,
 }
 
-pub const ROUTES: &[Route] = &[Route {
-    method: "GET",
-    path: "/health",
-    function: "HealthFunction",
-    binary: "health",
-    handler: |req, id, app| Box::pin(pm_health::handle(req, id, &app.db)),
-}];
+const KEYS: &str = "/api/v1/platform/api-keys";
+
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/health",
+        function: "HealthFunction",
+        binary: "health",
+        handler: |req, id, app| Box::pin(pm_health::handle(req, id, &app.db)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/me",
+        function: "MeFunction",
+        binary: "me",
+        handler: |req, _, app| Box::pin(pm_account::me(req, &app.auth)),
+    },
+    Route {
+        method: "POST",
+        path: KEYS,
+        function: "CreateApiKeyFunction",
+        binary: "create_api_key",
+        handler: |req, _, app| {
+            Box::pin(async move { pm_api_keys::create(req, &app.sessions, &app.issuer()).await })
+        },
+    },
+    Route {
+        method: "GET",
+        path: KEYS,
+        function: "ListApiKeysFunction",
+        binary: "list_api_keys",
+        handler: |req, _, app| Box::pin(pm_api_keys::list(req, &app.sessions, &app.db)),
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/platform/api-keys/{id}",
+        function: "RevokeApiKeyFunction",
+        binary: "revoke_api_key",
+        handler: |req, _, app| Box::pin(pm_api_keys::revoke(req, &app.sessions, &app.db)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/platform/api-keys/{id}/regenerate",
+        function: "RegenerateApiKeyFunction",
+        binary: "regenerate_api_key",
+        handler: |req, _, app| {
+            Box::pin(
+                async move { pm_api_keys::regenerate(req, &app.sessions, &app.issuer()).await },
+            )
+        },
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/platform/api-keys/{id}/usage",
+        function: "ApiKeyUsageFunction",
+        binary: "api_key_usage",
+        handler: |req, _, app| Box::pin(pm_api_keys::usage(req, &app.sessions, &app.db)),
+    },
+];

@@ -45,6 +45,9 @@ pub struct Running {
     pub addr: SocketAddr,
     pub tenant: Tenant,
     pub app: App,
+    /// The demo key (all scopes) and owner session created at start.
+    pub api_key: String,
+    pub session_token: String,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
@@ -59,6 +62,8 @@ impl Running {
         Credentials {
             base_url: self.base_url(),
             tenant_id: self.tenant.id,
+            api_key: self.api_key.clone(),
+            session_token: self.session_token.clone(),
         }
     }
 
@@ -69,6 +74,10 @@ impl Running {
         for worker in self.workers {
             let _ = worker.await;
         }
+        // Whatever usage the flusher had not written yet.
+        if let Err(e) = self.app.auth.usage().flush(&self.app.db).await {
+            tracing::warn!(error = %e, "final usage flush failed");
+        }
     }
 
     /// Runs until the listener stops (it only stops through [`Running::stop`]).
@@ -77,17 +86,21 @@ impl Running {
     }
 }
 
-/// Starts everything: database, migrations, demo tenant, ports and the listener.
+/// Starts everything: database, migrations, ports, demo tenant, key and session,
+/// schedules and the listener.
 pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running> {
     let database = DatabaseConfig::from_env(env)?;
     prepare_database(&database).await?;
     let app = App::build(&database, env).await?;
     let tenant = seed::demo_tenant(&app.db).await?;
+    let api_key = seed::demo_api_key(&app, &tenant).await?;
+    let session_token = seed::demo_session(&app, &tenant);
     let (listener, addr) = server::bind(&options.host, options.port)
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let (stop, stopped) = watch::channel(false);
-    let workers = schedules::spawn_all(&app, &stopped);
+    let mut workers = schedules::spawn_all(&app, &stopped);
+    workers.push(spawn_usage_flusher(&app, &stopped));
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(server::serve(listener, app.clone(), async move {
         let _ = server_stopped.wait_for(|stopped| *stopped).await;
@@ -96,6 +109,8 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
         addr,
         tenant,
         app,
+        api_key,
+        session_token,
         stop,
         server,
         workers,
@@ -107,4 +122,21 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
             .with_context(|| format!("writing credentials to {}", path.display()))?;
     }
     Ok(running)
+}
+
+/// Writes API-key usage every half second, so requests never wait on it.
+fn spawn_usage_flusher(app: &App, stop: &watch::Receiver<bool>) -> JoinHandle<()> {
+    let app = app.clone();
+    let mut stop = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+            if let Err(e) = app.auth.usage().flush(&app.db).await {
+                tracing::warn!(error = %e, "usage flush failed; kept for the next one");
+            }
+        }
+    })
 }

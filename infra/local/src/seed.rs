@@ -1,7 +1,16 @@
+use std::time::Duration;
+
+use pm_auth::session::Role;
+use pm_auth::Scope;
 use pm_store::tenants::{self, Plan, Tenant};
 use pm_store::{Db, DbError};
 
+use crate::App;
+
 pub const DEMO_TENANT: &str = "Demo Tenant";
+pub const DEMO_USER: &str = "demo-user";
+pub const DEMO_KEY_NAME: &str = "Demo key (local runtime)";
+const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The demo tenant, created on first start and reused afterwards.
 pub async fn demo_tenant(db: &Db) -> Result<Tenant, DbError> {
@@ -10,4 +19,33 @@ pub async fn demo_tenant(db: &Db) -> Result<Tenant, DbError> {
         return Ok(tenant);
     }
     tenants::create(&**client, DEMO_TENANT, Plan::Pro).await
+}
+
+/// A session for the demo user (owner of the demo tenant).
+pub fn demo_session(app: &App, tenant: &Tenant) -> String {
+    app.sessions
+        .issue(DEMO_USER, tenant.id, Role::Owner, SESSION_LIFETIME)
+        .to_string()
+}
+
+/// A fresh demo key with every scope. Earlier demo keys are revoked: their hashes may
+/// have lived in an in-process secrets store that is gone now.
+pub async fn demo_api_key(app: &App, tenant: &Tenant) -> anyhow::Result<String> {
+    {
+        let client = app.db.client().await?;
+        client
+            .execute(
+                "UPDATE api_keys SET revoked_at = now() \
+                 WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL",
+                &[&tenant.id, &DEMO_KEY_NAME],
+            )
+            .await
+            .map_err(DbError::from)?;
+    }
+    let issued = app
+        .issuer()
+        .create(tenant.id, DEMO_KEY_NAME, &Scope::ALL, DEMO_USER)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the demo API key: {e}"))?;
+    Ok(issued.secret.expose().clone())
 }

@@ -5,10 +5,13 @@
 //! one access-log line, so no handler repeats any of that.
 
 mod body;
+pub mod lambda;
+pub mod list;
 mod problem;
 mod request_id;
 mod respond;
 pub mod telemetry;
+pub mod testing;
 
 pub use body::{json_body, MAX_BODY_BYTES};
 pub use lambda_http::{Body, Request, RequestExt, Response};

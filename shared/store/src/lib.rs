@@ -13,3 +13,5 @@ pub use db::{Client, Db};
 pub use error::DbError;
 pub use migrate::{ensure_database, migrate};
 pub use tokio_postgres::Transaction;
+/// A transaction on a pooled connection; derefs to [`Transaction`].
+pub type PooledTransaction<'a> = deadpool_postgres::Transaction<'a>;

@@ -5,12 +5,5 @@ use pm_store::{DatabaseConfig, Db};
 async fn main() -> Result<(), lambda_http::Error> {
     pm_http::telemetry::init();
     let db = Db::new(&DatabaseConfig::from_env(&Env::process())?)?;
-    lambda_http::run(lambda_http::service_fn(|req| {
-        let db = &db;
-        async move {
-            let response = pm_http::serve(req, |req, id| pm_health::handle(req, id, db)).await;
-            Ok::<_, std::convert::Infallible>(response)
-        }
-    }))
-    .await
+    pm_http::lambda::run(|req, id| pm_health::handle(req, id, &db)).await
 }

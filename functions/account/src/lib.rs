@@ -1,0 +1,88 @@
+//! `GET /api/v1/me`: integrations call it to test a connection. Any valid key may; no
+//! scope is needed.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use pm_auth::usage::FlushMode;
+use pm_auth::{platform, ApiKeyAuth, Caller, Scope};
+use pm_config::Env;
+use pm_http::{json, ApiError, Body, Request, Response};
+use pm_ports::config::PortFactory;
+use pm_store::tenants::Plan;
+use pm_store::{DatabaseConfig, Db};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Serialize)]
+struct Me<'a> {
+    tenant: TenantInfo<'a>,
+    api_key: KeyInfo<'a>,
+    rate_limit: RateLimitInfo,
+}
+
+#[derive(Serialize)]
+struct TenantInfo<'a> {
+    id: Uuid,
+    name: &'a str,
+    plan: Plan,
+}
+
+#[derive(Serialize)]
+struct KeyInfo<'a> {
+    id: Uuid,
+    name: &'a str,
+    display: &'a str,
+    scopes: &'a [Scope],
+}
+
+#[derive(Serialize)]
+struct RateLimitInfo {
+    requests_per_minute: u32,
+}
+
+fn describe(caller: &Caller) -> Result<Response<Body>, ApiError> {
+    json(
+        StatusCode::OK,
+        &Me {
+            tenant: TenantInfo {
+                id: caller.tenant_id,
+                name: &caller.tenant_name,
+                plan: caller.plan,
+            },
+            api_key: KeyInfo {
+                id: caller.key_id,
+                name: &caller.key_name,
+                display: &caller.display,
+                scopes: &caller.scopes,
+            },
+            rate_limit: RateLimitInfo {
+                requests_per_minute: caller.requests_per_minute,
+            },
+        },
+    )
+}
+
+pub async fn me(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
+    auth.guard(req, None, |_, caller| async move { describe(&caller) })
+        .await
+}
+
+/// The API-key middleware as a Lambda builds it at cold start: database, secrets (for
+/// the pepper and key hashes) and the key-value store (for rate limits).
+pub async fn lambda_auth(
+    env: &Env,
+) -> Result<ApiKeyAuth, Box<dyn std::error::Error + Send + Sync>> {
+    let ports = PortFactory::new(env.clone());
+    let secrets = ports.secrets().await?;
+    let pepper = platform::pepper(secrets.as_ref()).await?;
+    let db = Db::new(&DatabaseConfig::from_env(env)?)?;
+    let kv = ports.key_value().await?;
+    Ok(ApiKeyAuth::new(
+        db,
+        secrets as Arc<_>,
+        kv,
+        pepper,
+        FlushMode::AfterEachRequest,
+    ))
+}

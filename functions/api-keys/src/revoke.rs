@@ -1,0 +1,28 @@
+use http::StatusCode;
+use pm_auth::session::SessionKey;
+use pm_auth::store;
+use pm_http::{ApiError, Body, Request, Response};
+use pm_store::Db;
+
+use crate::path::key_id;
+
+/// `DELETE /api/v1/platform/api-keys/{id}` → 204. The key fails on its very next use
+/// (authentication reads the key's row on every request). Revoking twice is fine.
+pub async fn revoke(
+    req: Request,
+    sessions: &SessionKey,
+    db: &Db,
+) -> Result<Response<Body>, ApiError> {
+    let session = sessions.authenticate(&req)?;
+    session.require_manager()?;
+    let id = key_id(&req)?;
+    let client = db.client().await?;
+    if !store::revoke(&**client, session.tenant_id, id).await? {
+        return Err(ApiError::not_found(format!("no API key {id}")));
+    }
+    tracing::info!(key_id = %id, tenant_id = %session.tenant_id, "API key revoked");
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(|_| ApiError::internal())
+}

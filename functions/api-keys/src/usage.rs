@@ -1,0 +1,173 @@
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use http::StatusCode;
+use pm_auth::session::SessionKey;
+use pm_auth::store::{self, Granularity, UsagePoint};
+use pm_http::list::{bad_parameter, query_param};
+use pm_http::{json, ApiError, Body, Request, Response};
+use pm_store::Db;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::path::key_id;
+
+#[derive(Serialize)]
+struct Usage {
+    key_id: Uuid,
+    granularity: &'static str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    data: Vec<UsagePoint>,
+}
+
+struct Window {
+    granularity: Granularity,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+fn step(granularity: Granularity) -> TimeDelta {
+    match granularity {
+        Granularity::Minute => TimeDelta::minutes(1),
+        Granularity::Hour => TimeDelta::hours(1),
+    }
+}
+
+fn timestamp(req: &Request, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    query_param(req, name)
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(&raw)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    bad_parameter(
+                        "invalid_parameter",
+                        format!("{name} must be an RFC 3339 time such as 2026-11-27T10:00:00Z (got {raw:?})"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// `granularity` (minute | hour, default hour), `from` and `to` (RFC 3339; default: the
+/// last hour by minute, the last 24 hours by hour). At most 1440 points.
+fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
+    let granularity = match query_param(req, "granularity").as_deref() {
+        None | Some("hour") => Granularity::Hour,
+        Some("minute") => Granularity::Minute,
+        Some(other) => {
+            return Err(bad_parameter(
+                "invalid_parameter",
+                format!("granularity must be minute or hour (got {other:?})"),
+            ))
+        }
+    };
+    let step = step(granularity);
+    let to = timestamp(req, "to")?.unwrap_or(now);
+    let default_span = match granularity {
+        Granularity::Minute => TimeDelta::hours(1),
+        Granularity::Hour => TimeDelta::hours(24),
+    };
+    let from = timestamp(req, "from")?.unwrap_or(to - default_span);
+    // Whole buckets: from rounds down, to rounds up (a partial bucket is included).
+    let from = from.duration_trunc(step).expect("truncates");
+    let to_floor = to.duration_trunc(step).expect("truncates");
+    let to = if to_floor == to { to } else { to_floor + step };
+    if from >= to {
+        return Err(bad_parameter("invalid_parameter", "from must be before to"));
+    }
+    let points = (to - from).num_seconds() / step.num_seconds();
+    if points > 1440 {
+        return Err(bad_parameter(
+            "invalid_parameter",
+            format!(
+                "the window holds {points} {}s; at most 1440 fit in one response",
+                granularity.as_str()
+            ),
+        ));
+    }
+    Ok(Window {
+        granularity,
+        from,
+        to,
+    })
+}
+
+/// `GET /api/v1/platform/api-keys/{id}/usage`: requests and errors per minute or hour,
+/// zero-filled, for the dashboard's charts.
+pub async fn usage(
+    req: Request,
+    sessions: &SessionKey,
+    db: &Db,
+) -> Result<Response<Body>, ApiError> {
+    let session = sessions.authenticate(&req)?;
+    let id = key_id(&req)?;
+    let window = window(&req, Utc::now())?;
+    let client = db.client().await?;
+    if store::get(&**client, session.tenant_id, id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("no API key {id}")));
+    }
+    let data =
+        store::usage_series(&**client, id, window.granularity, window.from, window.to).await?;
+    json(
+        StatusCode::OK,
+        &Usage {
+            key_id: id,
+            granularity: window.granularity.as_str(),
+            from: window.from,
+            to: window.to,
+            data,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pm_http::testing::with_query as req;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-27T10:30:15Z".parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_are_a_day_by_hour() {
+        let w = window(&req(&[]), now()).unwrap();
+        assert_eq!(w.granularity, Granularity::Hour);
+        assert_eq!(
+            w.to,
+            "2026-11-27T11:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            w.from,
+            "2026-11-26T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn minute_windows_round_outwards() {
+        let w = window(&req(&[("granularity", "minute")]), now()).unwrap();
+        assert_eq!((w.to - w.from).num_minutes(), 61);
+    }
+
+    #[test]
+    fn bad_windows_are_400() {
+        for pairs in [
+            vec![("granularity", "day")],
+            vec![("from", "yesterday")],
+            vec![
+                ("from", "2026-11-27T10:00:00Z"),
+                ("to", "2026-11-27T09:00:00Z"),
+            ],
+            vec![("granularity", "minute"), ("from", "2026-11-20T00:00:00Z")],
+        ] {
+            let e = window(&req(&pairs), now()).err().unwrap();
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (400, "invalid_parameter"),
+                "{pairs:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The middleware of every public API route:
+//! authentication → scope check → rate limit → handler → usage record.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{HeaderName, HeaderValue, StatusCode};
+use pm_http::{ApiError, Body, Request, Response};
+use pm_ports::kv::KeyValue;
+use pm_ports::secrets::SecretStore;
+use pm_store::tenants::Plan;
+use pm_store::Db;
+use uuid::Uuid;
+
+use crate::keys::{self, Pepper};
+use crate::ratelimit::{self, Decision};
+use crate::session::{bearer, unauthorized};
+use crate::store::{self, AuthRecord};
+use crate::usage::{FlushMode, UsageRecorder};
+use crate::Scope;
+
+/// How long a successful bcrypt check is trusted for a key. Revocation does not wait
+/// for this: the key's row is read on every request.
+const VERIFIED_FOR: Duration = Duration::from_secs(300);
+const CACHE_LIMIT: usize = 10_000;
+
+/// The authenticated caller of an API route.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key_id: Uuid,
+    pub key_name: String,
+    pub display: String,
+    pub scopes: Vec<Scope>,
+    pub tenant_id: Uuid,
+    pub tenant_name: String,
+    pub plan: Plan,
+    pub requests_per_minute: u32,
+}
+
+impl From<AuthRecord> for Caller {
+    fn from(r: AuthRecord) -> Self {
+        Self {
+            key_id: r.key_id,
+            key_name: r.name,
+            display: r.display,
+            scopes: r.scopes,
+            tenant_id: r.tenant_id,
+            tenant_name: r.tenant_name,
+            plan: r.plan,
+            requests_per_minute: r.requests_per_minute,
+        }
+    }
+}
+
+/// Where a key's bcrypt hash lives in the secrets port.
+pub fn hash_path(tenant_id: Uuid, key_id: Uuid) -> String {
+    format!("api_keys/{tenant_id}/{key_id}")
+}
+
+pub struct ApiKeyAuth {
+    db: Db,
+    secrets: Arc<dyn SecretStore>,
+    kv: Arc<dyn KeyValue>,
+    pepper: Pepper,
+    usage: UsageRecorder,
+    /// key id → when its bcrypt check last passed in this process.
+    verified: Mutex<HashMap<Uuid, Instant>>,
+    bcrypt_checks: AtomicU64,
+}
+
+fn unauthorized_key() -> ApiError {
+    unauthorized("a valid API key is required: Authorization: Bearer pm_live_...")
+}
+
+impl ApiKeyAuth {
+    pub fn new(
+        db: Db,
+        secrets: Arc<dyn SecretStore>,
+        kv: Arc<dyn KeyValue>,
+        pepper: Pepper,
+        flush: FlushMode,
+    ) -> Self {
+        Self {
+            db,
+            secrets,
+            kv,
+            pepper,
+            usage: UsageRecorder::new(flush),
+            verified: Mutex::new(HashMap::new()),
+            bcrypt_checks: AtomicU64::new(0),
+        }
+    }
+
+    /// How many bcrypt verifications this process has run (the warm path runs none).
+    pub fn bcrypt_checks(&self) -> u64 {
+        self.bcrypt_checks.load(Ordering::Relaxed)
+    }
+
+    pub fn usage(&self) -> &UsageRecorder {
+        &self.usage
+    }
+
+    /// Runs `handler` for an authenticated caller holding `scope` (or any key when
+    /// `None`), within the key's rate limit, and counts the request.
+    pub async fn guard<F, Fut>(
+        &self,
+        req: Request,
+        scope: Option<Scope>,
+        handler: F,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        F: FnOnce(Request, Caller) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        let caller = self.authenticate(&req).await?;
+        let key_id = caller.key_id;
+        let outcome = self.authorised(req, caller, scope, handler).await;
+        let status = match &outcome {
+            Ok((response, _)) => response.status(),
+            Err((error, _)) => error.status,
+        };
+        self.usage
+            .record(key_id, status.is_client_error() || status.is_server_error());
+        if self.usage.mode() == FlushMode::AfterEachRequest {
+            if let Err(e) = self.usage.flush(&self.db).await {
+                tracing::warn!(error = %e, "usage flush failed; kept for the next one");
+            }
+        }
+        match outcome {
+            Ok((mut response, decision)) => {
+                if let Some(decision) = decision {
+                    for (name, value) in decision.headers() {
+                        if let Ok(value) = HeaderValue::from_str(&value) {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static(name), value);
+                        }
+                    }
+                }
+                Ok(response)
+            }
+            Err((mut error, decision)) => {
+                if let Some(decision) = decision {
+                    error.headers.extend(decision.headers());
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Scope, rate limit, handler: everything after authentication, with the rate-limit
+    /// decision (when one was made) for the response headers.
+    async fn authorised<F, Fut>(
+        &self,
+        req: Request,
+        caller: Caller,
+        scope: Option<Scope>,
+        handler: F,
+    ) -> Result<(Response<Body>, Option<Decision>), (ApiError, Option<Decision>)>
+    where
+        F: FnOnce(Request, Caller) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        if let Some(needed) = scope {
+            if !caller.scopes.contains(&needed) {
+                return Err((insufficient_scope(needed), None));
+            }
+        }
+        let decision = self.rate_limit(&caller).await;
+        if let Some(d) = decision.filter(|d| !d.allowed) {
+            return Err((d.too_many_requests(), decision));
+        }
+        match handler(req, caller).await {
+            Ok(response) => Ok((response, decision)),
+            Err(error) => Err((error, decision)),
+        }
+    }
+
+    /// The token bucket's decision. If the key-value store is down the request goes
+    /// through unlimited (and is logged): an outage of the limiter must not take the
+    /// whole API down with it.
+    async fn rate_limit(&self, caller: &Caller) -> Option<Decision> {
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        match ratelimit::take(
+            self.kv.as_ref(),
+            &ratelimit::bucket_key(caller.key_id),
+            caller.requests_per_minute,
+            now_ms,
+        )
+        .await
+        {
+            Ok(decision) => Some(decision),
+            Err(e) => {
+                tracing::warn!(error = %e, key_id = %caller.key_id, "rate limiter unavailable; allowing");
+                None
+            }
+        }
+    }
+
+    /// The caller behind `Authorization: Bearer pm_live_...`, or one 401 for a missing,
+    /// malformed, unknown, revoked or expired key alike.
+    pub async fn authenticate(&self, req: &Request) -> Result<Caller, ApiError> {
+        let key = bearer(req)
+            .filter(|k| keys::is_well_formed(k))
+            .ok_or_else(unauthorized_key)?;
+        let lookup = self.pepper.lookup_hash(key);
+        let record = {
+            let client = self.db.client().await?;
+            store::find_for_auth(&**client, &lookup).await?
+        };
+        let record = record.filter(|r| r.usable).ok_or_else(unauthorized_key)?;
+        if !self.recently_verified(record.key_id) {
+            self.verify_bcrypt(key, &record).await?;
+        }
+        Ok(record.into())
+    }
+
+    fn recently_verified(&self, key_id: Uuid) -> bool {
+        self.verified
+            .lock()
+            .expect("verified cache poisoned")
+            .get(&key_id)
+            .is_some_and(|at| at.elapsed() < VERIFIED_FOR)
+    }
+
+    async fn verify_bcrypt(&self, key: &str, record: &AuthRecord) -> Result<(), ApiError> {
+        let stored = self
+            .secrets
+            .get(&hash_path(record.tenant_id, record.key_id))
+            .await?;
+        // A key row without its hash cannot be used.
+        let hash = stored
+            .and_then(|data| data.get("hash").map(str::to_string))
+            .ok_or_else(unauthorized_key)?;
+        let key = key.to_string();
+        self.bcrypt_checks.fetch_add(1, Ordering::Relaxed);
+        let matches = tokio::task::spawn_blocking(move || keys::bcrypt_verify(&key, &hash))
+            .await
+            .map_err(|_| ApiError::internal())?;
+        if !matches {
+            return Err(unauthorized_key());
+        }
+        let mut verified = self.verified.lock().expect("verified cache poisoned");
+        if verified.len() >= CACHE_LIMIT {
+            verified.retain(|_, at| at.elapsed() < VERIFIED_FOR);
+            if verified.len() >= CACHE_LIMIT {
+                verified.clear();
+            }
+        }
+        verified.insert(record.key_id, Instant::now());
+        Ok(())
+    }
+}
+
+pub fn insufficient_scope(needed: Scope) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "Insufficient scope",
+        format!("this API key lacks the {needed} scope this operation needs"),
+    )
+    .with_errors(vec![pm_http::FieldError::new(
+        "scope",
+        "required",
+        needed.as_str(),
+    )])
+}

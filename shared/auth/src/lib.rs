@@ -1,0 +1,19 @@
+//! Who is calling, and what they may do.
+//!
+//! - API keys (`pm_live_…`): generated here, bcrypt-hashed into the secrets port, looked
+//!   up by a keyed hash, checked for scope, rate limited per key and counted.
+//! - Dashboard sessions: HS256 JWTs carrying user, tenant and role.
+
+pub mod api_key;
+pub mod issue;
+pub mod keys;
+pub mod platform;
+pub mod ratelimit;
+pub mod scopes;
+pub mod session;
+pub mod store;
+pub mod usage;
+
+pub use api_key::{ApiKeyAuth, Caller};
+pub use scopes::Scope;
+pub use session::{Role, Session};
