@@ -209,7 +209,7 @@ impl ApiKeyAuth {
         let lookup = self.pepper.lookup_hash(key);
         let record = {
             let client = self.db.client().await?;
-            store::find_for_auth(&**client, &lookup).await?
+            store::find_for_auth(&client, &lookup).await?
         };
         let record = record.filter(|r| r.usable).ok_or_else(unauthorized_key)?;
         if !self.recently_verified(record.key_id) {

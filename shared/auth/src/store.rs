@@ -222,19 +222,21 @@ pub async fn retire(
     Ok(())
 }
 
+/// The key with this lookup hash and its tenant, in one indexed query. On the hot path
+/// of every API request, so the statement is prepared once per connection.
 pub async fn find_for_auth(
-    client: &impl GenericClient,
+    client: &pm_store::Client,
     lookup_hash: &[u8],
 ) -> Result<Option<AuthRecord>, DbError> {
-    let row = client
-        .query_opt(
+    let statement = client
+        .prepare_cached(
             "SELECT k.id, k.tenant_id, k.name, k.display, k.scopes, \
              (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS usable, \
              t.name AS tenant_name, t.plan, t.rate_limit_per_minute \
              FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.lookup_hash = $1",
-            &[&lookup_hash],
         )
         .await?;
+    let row = client.query_opt(&statement, &[&lookup_hash]).await?;
     let Some(row) = row else { return Ok(None) };
     let plan: Plan = row
         .get::<_, String>("plan")
