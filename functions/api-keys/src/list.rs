@@ -1,26 +1,29 @@
-use chrono::{DateTime, Utc};
+use chrono::SecondsFormat;
 use http::StatusCode;
 use pm_auth::session::SessionKey;
 use pm_auth::store;
-use pm_http::list::{cursor, limit, Page};
+use pm_http::list::list_request;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::Db;
-use uuid::Uuid;
 
-/// `GET /api/v1/platform/api-keys`: the tenant's keys, masked, newest first, with
-/// `limit` and `cursor` pagination.
+/// `GET /api/v1/platform/api-keys`: the tenant's keys, masked, newest first, with the
+/// shared list parameters (`limit`, `offset` or `cursor`, `order`).
 pub async fn list(
     req: Request,
     sessions: &SessionKey,
     db: &Db,
 ) -> Result<Response<Body>, ApiError> {
     let session = sessions.authenticate(&req)?;
-    let limit = limit(&req)?;
-    let after: Option<(DateTime<Utc>, Uuid)> = cursor(&req)?;
+    let list = list_request(&req, &store::SORTING)?;
     let client = db.client().await?;
-    let rows = store::list(&**client, session.tenant_id, after, limit + 1).await?;
+    let rows = store::list(&**client, session.tenant_id, &list).await?;
     json(
         StatusCode::OK,
-        &Page::from_rows(rows, limit, |key| (key.created_at, key.id)),
+        &list.page(rows, |key| {
+            (
+                key.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                key.id,
+            )
+        }),
     )
 }

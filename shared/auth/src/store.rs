@@ -2,6 +2,8 @@
 //! key is indistinguishable from a missing one.
 
 use chrono::{DateTime, Utc};
+use pm_http::list::{ListRequest, Order, Sorting};
+use pm_store::select::{Select, SortColumn};
 use pm_store::tenants::Plan;
 use pm_store::{DbError, Transaction};
 use serde::Serialize;
@@ -142,32 +144,30 @@ pub async fn get(
         .map(view_of))
 }
 
-/// Newest first; `after` is the (created_at, id) of the last key of the previous page.
+/// Keys may be listed by creation time only (newest first by default).
+pub const SORTING: Sorting = Sorting {
+    fields: &["created_at"],
+    default_order: Order::Desc,
+};
+const SORT_COLUMNS: &[SortColumn] = &[SortColumn {
+    field: "created_at",
+    column: "k.created_at",
+    cast: "timestamptz",
+}];
+
+/// A page of the tenant's keys (`limit + 1` rows, for [`ListRequest::page`]).
 pub async fn list(
     client: &impl GenericClient,
     tenant_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
+    list: &ListRequest,
 ) -> Result<Vec<KeyView>, DbError> {
-    let rows = match after {
-        None => {
-            let sql = format!(
-                "SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN} WHERE k.tenant_id = $1 \
-                 ORDER BY k.created_at DESC, k.id DESC LIMIT $2"
-            );
-            client.query(&sql, &[&tenant_id, &limit]).await?
-        }
-        Some((created_at, id)) => {
-            let sql = format!(
-                "SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN} WHERE k.tenant_id = $1 \
-                 AND (k.created_at, k.id) < ($3, $4) \
-                 ORDER BY k.created_at DESC, k.id DESC LIMIT $2"
-            );
-            client
-                .query(&sql, &[&tenant_id, &limit, &created_at, &id])
-                .await?
-        }
-    };
+    let rows = Select::new(
+        &format!("SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN}"),
+        tenant_id,
+    )
+    .page(list, SORT_COLUMNS)
+    .fetch(client)
+    .await?;
     Ok(rows.iter().map(view_of).collect())
 }
 

@@ -38,6 +38,9 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub headers: Vec<(&'static str, String)>,
+    /// Extra members (RFC 9457 extensions), e.g. the id of the existing resource in a
+    /// conflict.
+    pub extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -54,7 +57,17 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            extensions: Vec::new(),
         }
+    }
+
+    pub fn with_extension(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extensions.push((name, value));
+        self
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -155,6 +168,8 @@ impl ApiError {
             request_id: &'a str,
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             errors: &'a [FieldError],
+            #[serde(flatten)]
+            extensions: serde_json::Map<String, serde_json::Value>,
         }
         let problem = Problem {
             kind: format!("{TYPE_BASE}{}", self.code),
@@ -164,6 +179,11 @@ impl ApiError {
             code: self.code,
             request_id: request_id.as_str(),
             errors: &self.errors,
+            extensions: self
+                .extensions
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         };
         let body = serde_json::to_string(&problem).expect("a problem always serializes");
         let mut builder = Response::builder()
@@ -209,6 +229,21 @@ mod tests {
         assert_eq!(v["code"], "validation_failed");
         assert_eq!(v["request_id"], "req-123");
         assert_eq!(v["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn extensions_are_top_level_members() {
+        let rid = RequestId::parse_or_new(None);
+        let resp = ApiError::conflict("contact_exists", "taken")
+            .with_extension("existing_id", serde_json::json!("c1"))
+            .into_response(&rid);
+        assert_eq!(resp.status(), 409);
+        let Body::Text(text) = resp.body() else {
+            panic!()
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["existing_id"], "c1");
+        assert_eq!(v["code"], "contact_exists");
     }
 
     #[test]

@@ -17,7 +17,13 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Query(e) => e.is_closed() || e.code().is_none(),
+            // A broken connection or socket; not a statement the server rejected, nor
+            // a value the client could not encode (both are bugs, not outages).
+            DbError::Query(e) => {
+                e.is_closed()
+                    || std::error::Error::source(e)
+                        .is_some_and(|source| source.is::<std::io::Error>())
+            }
             DbError::Migration(_) => false,
         }
     }

@@ -6,6 +6,7 @@ mod db;
 mod error;
 mod migrate;
 pub mod outbox;
+pub mod select;
 pub mod tenants;
 
 pub use config::DatabaseConfig;
