@@ -144,7 +144,9 @@ impl ApiKeyAuth {
             }
             Err((mut error, decision)) => {
                 if let Some(decision) = decision {
-                    error.headers.extend(decision.headers());
+                    for (name, value) in decision.headers() {
+                        error = error.with_header(name, value);
+                    }
                 }
                 Err(error)
             }

@@ -138,9 +138,9 @@ mod tests {
         let e = json_body::<Thing>(&req).unwrap_err();
         assert_eq!((e.status.as_u16(), e.code), (422, "validation_failed"));
         assert!(
-            e.errors[0].message.contains("unknown field `nme`"),
+            e.errors()[0].message.contains("unknown field `nme`"),
             "{:?}",
-            e.errors
+            e.errors()
         );
     }
 

@@ -36,11 +36,16 @@ pub struct ApiError {
     pub code: &'static str,
     pub title: &'static str,
     pub detail: String,
-    pub errors: Vec<FieldError>,
-    pub headers: Vec<(&'static str, String)>,
-    /// Extra members (RFC 9457 extensions), e.g. the id of the existing resource in a
-    /// conflict.
-    pub extensions: Vec<(&'static str, serde_json::Value)>,
+    /// Boxed so that `Result<T, ApiError>` stays small on the happy path.
+    extra: Box<Extra>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Extra {
+    errors: Vec<FieldError>,
+    headers: Vec<(&'static str, String)>,
+    /// RFC 9457 extension members, e.g. the id of the existing resource in a conflict.
+    extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -55,14 +60,20 @@ impl ApiError {
             code,
             title,
             detail: detail.into(),
-            errors: Vec::new(),
-            headers: Vec::new(),
-            extensions: Vec::new(),
+            extra: Box::default(),
         }
     }
 
+    pub fn errors(&self) -> &[FieldError] {
+        &self.extra.errors
+    }
+
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.extra.headers
+    }
+
     pub fn with_extension(mut self, name: &'static str, value: serde_json::Value) -> Self {
-        self.extensions.push((name, value));
+        self.extra.extensions.push((name, value));
         self
     }
 
@@ -71,12 +82,12 @@ impl ApiError {
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.extra.errors = errors;
         self
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.extra.headers.push((name, value.into()));
         self
     }
 
@@ -178,8 +189,9 @@ impl ApiError {
             detail: &self.detail,
             code: self.code,
             request_id: request_id.as_str(),
-            errors: &self.errors,
+            errors: &self.extra.errors,
             extensions: self
+                .extra
                 .extensions
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
@@ -189,7 +201,7 @@ impl ApiError {
         let mut builder = Response::builder()
             .status(self.status)
             .header(http::header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE);
-        for (name, value) in &self.headers {
+        for (name, value) in &self.extra.headers {
             builder = builder.header(*name, value.as_str());
         }
         builder
