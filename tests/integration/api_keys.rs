@@ -6,125 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pm_auth::session::Role;
-use pm_config::Env;
-use pm_local::cli::ServeOptions;
-use pm_local::runtime::{self, Running};
 use pm_store::tenants::{self, Plan};
 use pm_tests::db::TestDb;
 use pm_tests::peers;
-use reqwest::{Client, Method, StatusCode};
+use pm_tests::system::{secret, Sys, KEYS};
+use reqwest::Method;
 use serde_json::{json, Value};
-
-const KEYS: &str = "/api/v1/platform/api-keys";
-
-struct Sys {
-    running: Running,
-    http: Client,
-    _db: TestDb,
-}
-
-impl Sys {
-    async fn start() -> Self {
-        Self::start_with(&[]).await
-    }
-
-    async fn start_with(extra: &[(&str, String)]) -> Self {
-        let db = TestDb::new().await;
-        let mut vars = vec![("DATABASE_URL".to_string(), db.config.url.expose().clone())];
-        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        let env = runtime::local_env(Env::fixed(vars));
-        let options = ServeOptions {
-            host: "127.0.0.1".into(),
-            port: 0,
-            credentials_out: None,
-        };
-        let running = runtime::start(&options, &env)
-            .await
-            .expect("runtime starts");
-        Self {
-            running,
-            http: Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            _db: db,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.running.base_url())
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(bearer);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, headers, value)
-    }
-
-    fn owner(&self) -> &str {
-        &self.running.session_token
-    }
-
-    async fn create_key(&self, session: &str, name: &str, scopes: &[&str]) -> Value {
-        let (status, _, body) = self
-            .call(
-                Method::POST,
-                KEYS,
-                session,
-                Some(json!({"name": name, "scopes": scopes})),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body
-    }
-
-    async fn me(&self, key: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        self.call(Method::GET, "/api/v1/me", key, None).await
-    }
-
-    /// A second tenant and a session for it.
-    async fn other_tenant(&self, role: Role) -> (uuid::Uuid, String) {
-        let client = self.running.app.db.client().await.unwrap();
-        let tenant = tenants::create(&**client, "Other Co", Plan::Starter)
-            .await
-            .unwrap();
-        let token = self.running.app.sessions.issue(
-            "other-user",
-            tenant.id,
-            role,
-            Duration::from_secs(600),
-        );
-        (tenant.id, token)
-    }
-
-    async fn stop(self) {
-        self.running.stop().await;
-    }
-}
-
-fn secret(body: &Value) -> String {
-    body["secret"].as_str().unwrap().to_string()
-}
 
 #[tokio::test]
 async fn a_created_key_is_shown_once_and_works() {

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod consistency;
+mod contacts;
 mod health;
 mod kv_contract;
 mod local_runtime;

@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod db;
 pub mod peers;
+pub mod system;
 
 /// The workspace root, for tests that read template.yaml, openapi.yaml and friends.
 pub fn workspace_root() -> std::path::PathBuf {

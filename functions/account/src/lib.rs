@@ -1,16 +1,10 @@
 //! `GET /api/v1/me`: integrations call it to test a connection. Any valid key may; no
 //! scope is needed.
 
-use std::sync::Arc;
-
 use http::StatusCode;
-use pm_auth::usage::FlushMode;
-use pm_auth::{platform, ApiKeyAuth, Caller, Scope};
-use pm_config::Env;
+use pm_auth::{ApiKeyAuth, Caller, Scope};
 use pm_http::{json, ApiError, Body, Request, Response};
-use pm_ports::config::PortFactory;
 use pm_store::tenants::Plan;
-use pm_store::{DatabaseConfig, Db};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -66,23 +60,4 @@ fn describe(caller: &Caller) -> Result<Response<Body>, ApiError> {
 pub async fn me(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
     auth.guard(req, None, |_, caller| async move { describe(&caller) })
         .await
-}
-
-/// The API-key middleware as a Lambda builds it at cold start: database, secrets (for
-/// the pepper and key hashes) and the key-value store (for rate limits).
-pub async fn lambda_auth(
-    env: &Env,
-) -> Result<ApiKeyAuth, Box<dyn std::error::Error + Send + Sync>> {
-    let ports = PortFactory::new(env.clone());
-    let secrets = ports.secrets().await?;
-    let pepper = platform::pepper(secrets.as_ref()).await?;
-    let db = Db::new(&DatabaseConfig::from_env(env)?)?;
-    let kv = ports.key_value().await?;
-    Ok(ApiKeyAuth::new(
-        db,
-        secrets as Arc<_>,
-        kv,
-        pepper,
-        FlushMode::AfterEachRequest,
-    ))
 }

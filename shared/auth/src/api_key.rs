@@ -94,6 +94,30 @@ impl ApiKeyAuth {
         }
     }
 
+    /// The middleware as a Lambda builds it at cold start: database, secrets (pepper and
+    /// key hashes) and key-value store (rate limits), usage flushed after each request.
+    pub async fn from_env(
+        env: &pm_config::Env,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let ports = pm_ports::config::PortFactory::new(env.clone());
+        let secrets = ports.secrets().await?;
+        let pepper = crate::platform::pepper(secrets.as_ref()).await?;
+        let db = Db::new(&pm_store::DatabaseConfig::from_env(env)?)?;
+        let kv = ports.key_value().await?;
+        Ok(Self::new(
+            db,
+            secrets,
+            kv,
+            pepper,
+            FlushMode::AfterEachRequest,
+        ))
+    }
+
+    /// The database the middleware reads keys from; handlers use it too.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// How many bcrypt verifications this process has run (the warm path runs none).
     pub fn bcrypt_checks(&self) -> u64 {
         self.bcrypt_checks.load(Ordering::Relaxed)

@@ -3,6 +3,6 @@ use pm_config::Env;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     pm_http::telemetry::init();
-    let auth = pm_account::lambda_auth(&Env::process()).await?;
+    let auth = pm_auth::ApiKeyAuth::from_env(&Env::process()).await?;
     pm_http::lambda::run(|req, _| pm_account::me(req, &auth)).await
 }

@@ -1,0 +1,80 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactStatus {
+    Subscribed,
+    Unsubscribed,
+    Bounced,
+}
+
+impl ContactStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactStatus::Subscribed => "subscribed",
+            ContactStatus::Unsubscribed => "unsubscribed",
+            ContactStatus::Bounced => "bounced",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "subscribed" => Some(ContactStatus::Subscribed),
+            "unsubscribed" => Some(ContactStatus::Unsubscribed),
+            "bounced" => Some(ContactStatus::Bounced),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: serde_json::Value,
+    pub status: ContactStatus,
+    pub workspace_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The request body of create and replace. Every writable field; unknown fields are
+/// refused (422), never dropped. Loose types here, so validation can name the field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub email: String,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub custom_fields: Option<serde_json::Value>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+}
+
+/// A contact's writable fields after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidContact {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: serde_json::Value,
+    pub status: ContactStatus,
+    pub workspace_id: Option<Uuid>,
+}
