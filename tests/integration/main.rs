@@ -12,3 +12,4 @@ mod queue_contract;
 mod rate_limit;
 mod secrets_contract;
 mod store;
+mod templates;

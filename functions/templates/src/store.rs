@@ -1,0 +1,151 @@
+use chrono::{DateTime, Utc};
+use pm_http::list::{ListRequest, Order, Sorting};
+use pm_store::select::{Select, SortColumn};
+use pm_store::DbError;
+use serde::Serialize;
+use tokio_postgres::{GenericClient, Row};
+use uuid::Uuid;
+
+use crate::render::TemplateParts;
+
+const COLUMNS: &str = "id, name, subject, html, text_body, created_at, updated_at";
+
+pub const SORTING: Sorting = Sorting {
+    fields: &["created_at", "updated_at", "name"],
+    default_order: Order::Desc,
+};
+
+const SORT_COLUMNS: &[SortColumn] = &[
+    SortColumn {
+        field: "created_at",
+        column: "created_at",
+        cast: "timestamptz",
+    },
+    SortColumn {
+        field: "updated_at",
+        column: "updated_at",
+        cast: "timestamptz",
+    },
+    SortColumn {
+        field: "name",
+        column: "name",
+        cast: "text",
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    pub id: Uuid,
+    pub name: String,
+    pub subject: String,
+    pub html: Option<String>,
+    pub text: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Template {
+    pub fn parts(&self) -> TemplateParts {
+        TemplateParts {
+            subject: self.subject.clone(),
+            html: self.html.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
+fn template_of(row: &Row) -> Template {
+    Template {
+        id: row.get("id"),
+        name: row.get("name"),
+        subject: row.get("subject"),
+        html: row.get("html"),
+        text: row.get("text_body"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+pub async fn insert(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    name: &str,
+    parts: &TemplateParts,
+) -> Result<Template, DbError> {
+    let row = client
+        .query_one(
+            &format!(
+                "INSERT INTO templates (tenant_id, name, subject, html, text_body) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            ),
+            &[&tenant_id, &name, &parts.subject, &parts.html, &parts.text],
+        )
+        .await?;
+    Ok(template_of(&row))
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Template>, DbError> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM templates WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(template_of))
+}
+
+pub async fn replace(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    id: Uuid,
+    name: &str,
+    parts: &TemplateParts,
+) -> Result<Option<Template>, DbError> {
+    let row = client
+        .query_opt(
+            &format!(
+                "UPDATE templates SET name = $3, subject = $4, html = $5, text_body = $6, \
+                 updated_at = clock_timestamp() WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            ),
+            &[&tenant_id, &id, &name, &parts.subject, &parts.html, &parts.text],
+        )
+        .await?;
+    Ok(row.as_ref().map(template_of))
+}
+
+pub async fn delete(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbError> {
+    Ok(client
+        .execute(
+            "DELETE FROM templates WHERE tenant_id = $1 AND id = $2",
+            &[&tenant_id, &id],
+        )
+        .await?
+        == 1)
+}
+
+/// A page of templates; `name` filters by a case-insensitive substring.
+pub async fn list(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    name: Option<String>,
+    list: &ListRequest,
+) -> Result<Vec<Template>, DbError> {
+    let mut select = Select::new(&format!("SELECT {COLUMNS} FROM templates"), tenant_id);
+    if let Some(name) = name {
+        let escaped = name
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        select = select.and("name ILIKE ?", vec![Box::new(format!("%{escaped}%"))]);
+    }
+    let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
+    Ok(rows.iter().map(template_of).collect())
+}
