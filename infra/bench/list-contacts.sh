@@ -19,9 +19,9 @@ echo "contacts in the tenant: $count"
 # Follow the cursor 500 pages deep (50,000 rows in) for the deep-page measurement.
 deep="$base/api/v1/contacts?limit=100&sort_by=email&order=asc"
 for _ in $(seq 1 500); do
-  cursor=$(curl -sf -H "Authorization: Bearer $key" "$deep" | python3 -c "import json,sys; print(json.load(sys.stdin)['pagination']['next_cursor'])")
-  next="$base/api/v1/contacts?limit=100&sort_by=email&order=asc&cursor=$cursor"
-  deep=$next
+  cursor=$(curl -sf -H "Authorization: Bearer $key" "$deep" | sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p')
+  [ -n "$cursor" ] || { echo "no next_cursor after $deep" >&2; exit 1; }
+  deep="$base/api/v1/contacts?limit=100&sort_by=email&order=asc&cursor=$cursor"
 done
 for url in "$base/api/v1/contacts?limit=100" "$deep" "$base/api/v1/contacts?limit=100&tag=vip&sort_by=email"; do
   echo "== GET ${url#$base}" | cut -c1-110

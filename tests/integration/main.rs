@@ -2,6 +2,7 @@
 //! peers the harness starts are shared by all its tests).
 
 mod api_keys;
+mod campaigns;
 mod consistency;
 mod contacts;
 mod health;

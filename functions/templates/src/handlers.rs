@@ -161,13 +161,21 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
     .await
 }
 
-/// `DELETE /api/v1/templates/{id}` → 204.
+/// `DELETE /api/v1/templates/{id}` → 204; a template a campaign uses is 409.
 pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
     auth.guard(req, SCOPE, |req, caller| async move {
         let id = template_id(&req)?;
         let client = auth.db().client().await?;
-        if !store::delete(&**client, caller.tenant_id, id).await? {
-            return Err(not_found(id));
+        match store::delete(&**client, caller.tenant_id, id).await? {
+            store::Deleted::Yes => {}
+            store::Deleted::NotFound => return Err(not_found(id)),
+            store::Deleted::InUse(campaign) => {
+                return Err(ApiError::conflict(
+                    "template_in_use",
+                    format!("campaign {campaign} uses this template; change its steps first"),
+                )
+                .with_extension("campaign_id", serde_json::json!(campaign)))
+            }
         }
         Response::builder()
             .status(StatusCode::NO_CONTENT)

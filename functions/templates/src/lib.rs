@@ -11,4 +11,4 @@ mod render;
 mod store;
 
 pub use handlers::{create, delete, get, list, render, replace};
-pub use render::{render_parts, Rendered, TemplateParts};
+pub use render::{check_syntax, render_parts, Rendered, TemplateParts};

@@ -117,18 +117,45 @@ pub async fn replace(
     Ok(row.as_ref().map(template_of))
 }
 
+pub enum Deleted {
+    Yes,
+    NotFound,
+    /// A campaign's step uses it: this campaign, for one.
+    InUse(Uuid),
+}
+
+/// A campaign using the tenant's template (the tenant condition keeps another tenant's
+/// template ids from answering anything but 404).
+const USED_BY: &str = "SELECT ct.campaign_id FROM campaign_templates ct \
+    JOIN templates t ON t.id = ct.template_id WHERE ct.template_id = $1 AND t.tenant_id = $2 LIMIT 1";
+
+/// Deletes the template unless a campaign uses it (the foreign key from
+/// campaign_templates makes that hold even against a concurrent campaign update).
 pub async fn delete(
     client: &impl GenericClient,
     tenant_id: Uuid,
     id: Uuid,
-) -> Result<bool, DbError> {
-    Ok(client
+) -> Result<Deleted, DbError> {
+    if let Some(row) = client.query_opt(USED_BY, &[&id, &tenant_id]).await? {
+        return Ok(Deleted::InUse(row.get(0)));
+    }
+    match client
         .execute(
             "DELETE FROM templates WHERE tenant_id = $1 AND id = $2",
             &[&tenant_id, &id],
         )
-        .await?
-        == 1)
+        .await
+    {
+        Ok(1) => Ok(Deleted::Yes),
+        Ok(_) => Ok(Deleted::NotFound),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
+            match client.query_opt(USED_BY, &[&id, &tenant_id]).await? {
+                Some(row) => Ok(Deleted::InUse(row.get(0))),
+                None => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A page of templates; `name` filters by a case-insensitive substring.

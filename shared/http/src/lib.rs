@@ -5,6 +5,7 @@
 //! one access-log line, so no handler repeats any of that.
 
 mod body;
+pub mod email;
 pub mod lambda;
 pub mod list;
 mod problem;

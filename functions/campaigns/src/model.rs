@@ -1,0 +1,119 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignStatus {
+    Draft,
+    Active,
+    Paused,
+    Completed,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "draft",
+            CampaignStatus::Active => "active",
+            CampaignStatus::Paused => "paused",
+            CampaignStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Draft, Self::Active, Self::Paused, Self::Completed]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    pub from_name: String,
+    pub from_email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+}
+
+/// One step: a stored template, or an inline subject with an html and/or text body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Minutes after the previous step (after the start, for the first step).
+    #[serde(default)]
+    pub delay_minutes: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    #[serde(default)]
+    pub contact_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Sending days: mon, tue, wed, thu, fri, sat, sun.
+    pub days: Vec<String>,
+    /// Sending window, hours of the day in `time_zone`: [start_hour, end_hour).
+    pub start_hour: u8,
+    pub end_hour: u8,
+    /// An IANA time zone, e.g. Europe/Berlin.
+    pub time_zone: String,
+    pub daily_cap: u32,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            start_hour: 9,
+            end_hour: 17,
+            time_zone: "UTC".into(),
+            daily_cap: 500,
+        }
+    }
+}
+
+/// The request body of create and replace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    pub name: String,
+    pub sender: Sender,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub audience: Audience,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub sender: Sender,
+    pub steps: Vec<Step>,
+    pub audience: Audience,
+    pub schedule: Schedule,
+    pub started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

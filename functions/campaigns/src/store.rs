@@ -1,0 +1,250 @@
+use pm_http::list::{ListRequest, Order, Sorting};
+use pm_store::select::{Select, SortColumn};
+use pm_store::{DbError, Transaction};
+use tokio_postgres::{GenericClient, Row};
+use uuid::Uuid;
+
+use crate::model::{Campaign, CampaignStatus};
+use crate::validate::ValidCampaign;
+
+const COLUMNS: &str =
+    "id, name, status, sender, steps, audience, schedule, started_at, created_at, updated_at";
+
+pub const SORTING: Sorting = Sorting {
+    fields: &["created_at", "updated_at", "name"],
+    default_order: Order::Desc,
+};
+
+const SORT_COLUMNS: &[SortColumn] = &[
+    SortColumn {
+        field: "created_at",
+        column: "created_at",
+        cast: "timestamptz",
+    },
+    SortColumn {
+        field: "updated_at",
+        column: "updated_at",
+        cast: "timestamptz",
+    },
+    SortColumn {
+        field: "name",
+        column: "name",
+        cast: "text",
+    },
+];
+
+fn json<T: serde::de::DeserializeOwned + Default>(row: &Row, column: &str) -> T {
+    serde_json::from_value(row.get(column)).unwrap_or_default()
+}
+
+fn campaign_of(row: &Row) -> Campaign {
+    let status: String = row.get("status");
+    Campaign {
+        id: row.get("id"),
+        name: row.get("name"),
+        status: CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft),
+        sender: serde_json::from_value(row.get("sender")).expect("stored senders are valid"),
+        steps: json(row, "steps"),
+        audience: json(row, "audience"),
+        schedule: json(row, "schedule"),
+        started_at: row.get("started_at"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("campaign parts serialize")
+}
+
+/// Template ids the steps name that this tenant does not have.
+pub async fn unknown_templates(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    c: &ValidCampaign,
+) -> Result<Vec<(usize, Uuid)>, DbError> {
+    let mut unknown = Vec::new();
+    for (i, step) in c.steps.iter().enumerate() {
+        if let Some(id) = step.template_id {
+            let found = client
+                .query_opt(
+                    "SELECT 1 FROM templates WHERE tenant_id = $1 AND id = $2",
+                    &[&tenant_id, &id],
+                )
+                .await?;
+            if found.is_none() {
+                unknown.push((i, id));
+            }
+        }
+    }
+    Ok(unknown)
+}
+
+pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result<bool, DbError> {
+    Ok(client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
+            &[&zone],
+        )
+        .await?
+        .get(0))
+}
+
+async fn link_templates(tx: &Transaction<'_>, id: Uuid, c: &ValidCampaign) -> Result<(), DbError> {
+    tx.execute(
+        "DELETE FROM campaign_templates WHERE campaign_id = $1",
+        &[&id],
+    )
+    .await?;
+    let templates: Vec<Uuid> = c.steps.iter().filter_map(|s| s.template_id).collect();
+    tx.execute(
+        "INSERT INTO campaign_templates (campaign_id, template_id) \
+         SELECT $1, t FROM unnest($2::uuid[]) t ON CONFLICT DO NOTHING",
+        &[&id, &templates],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn insert(
+    tx: &Transaction<'_>,
+    tenant_id: Uuid,
+    c: &ValidCampaign,
+) -> Result<Campaign, DbError> {
+    let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO campaigns (tenant_id, name, sender, steps, audience, schedule) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+            ),
+            &[
+                &tenant_id,
+                &c.name,
+                &to_json(&c.sender),
+                &to_json(&c.steps),
+                &to_json(&c.audience),
+                &to_json(&c.schedule),
+            ],
+        )
+        .await?;
+    let campaign = campaign_of(&row);
+    link_templates(tx, campaign.id, c).await?;
+    Ok(campaign)
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Campaign>, DbError> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(campaign_of))
+}
+
+/// The campaign, locked until the transaction ends (transitions and edits serialise).
+pub async fn lock(
+    tx: &Transaction<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Campaign>, DbError> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
+            &[&tenant_id, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(campaign_of))
+}
+
+pub async fn replace(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    c: &ValidCampaign,
+) -> Result<Campaign, DbError> {
+    let row = tx
+        .query_one(
+            &format!(
+                "UPDATE campaigns SET name = $2, sender = $3, steps = $4, audience = $5, \
+                 schedule = $6, updated_at = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}"
+            ),
+            &[
+                &id,
+                &c.name,
+                &to_json(&c.sender),
+                &to_json(&c.steps),
+                &to_json(&c.audience),
+                &to_json(&c.schedule),
+            ],
+        )
+        .await?;
+    link_templates(tx, id, c).await?;
+    Ok(campaign_of(&row))
+}
+
+pub async fn set_status(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    status: CampaignStatus,
+) -> Result<Campaign, DbError> {
+    let row = tx
+        .query_one(
+            &format!(
+                "UPDATE campaigns SET status = $2, updated_at = clock_timestamp(), \
+                 started_at = CASE WHEN $2 = 'active' THEN COALESCE(started_at, clock_timestamp()) \
+                              ELSE started_at END \
+                 WHERE id = $1 RETURNING {COLUMNS}"
+            ),
+            &[&id, &status.as_str()],
+        )
+        .await?;
+    Ok(campaign_of(&row))
+}
+
+pub async fn delete(tx: &Transaction<'_>, id: Uuid) -> Result<(), DbError> {
+    tx.execute("DELETE FROM campaigns WHERE id = $1", &[&id])
+        .await?;
+    Ok(())
+}
+
+/// How many of the tenant's subscribed contacts the audience reaches.
+pub async fn audience_size(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    c: &Campaign,
+) -> Result<i64, DbError> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM contacts WHERE tenant_id = $1 AND status = 'subscribed' \
+             AND (id = ANY($2) OR tags && $3)",
+            &[&tenant_id, &c.audience.contact_ids, &c.audience.tags],
+        )
+        .await?
+        .get(0))
+}
+
+pub async fn list(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    status: Option<CampaignStatus>,
+    name: Option<String>,
+    list: &ListRequest,
+) -> Result<Vec<Campaign>, DbError> {
+    let mut select = Select::new(&format!("SELECT {COLUMNS} FROM campaigns"), tenant_id);
+    if let Some(status) = status {
+        select = select.and("status = ?", vec![Box::new(status.as_str().to_string())]);
+    }
+    if let Some(name) = name {
+        let escaped = name
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        select = select.and("name ILIKE ?", vec![Box::new(format!("%{escaped}%"))]);
+    }
+    let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
+    Ok(rows.iter().map(campaign_of).collect())
+}
