@@ -19,11 +19,12 @@ CREATE INDEX campaigns_by_created ON campaigns (tenant_id, created_at, id);
 CREATE INDEX campaigns_by_updated ON campaigns (tenant_id, updated_at, id);
 CREATE INDEX campaigns_by_name ON campaigns (tenant_id, name, id);
 
--- Which templates a campaign's steps use. RESTRICT: a template in use cannot be
--- deleted, even by a delete racing a campaign update.
+-- Which templates a campaign's steps use: a template in use cannot be deleted, even by
+-- a delete racing a campaign update. Checked at commit (deferred), so deleting a whole
+-- tenant, whose cascades remove campaigns and templates in one statement, still works.
 CREATE TABLE campaign_templates (
     campaign_id uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
-    template_id uuid NOT NULL REFERENCES templates (id) ON DELETE RESTRICT,
+    template_id uuid NOT NULL REFERENCES templates (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (campaign_id, template_id)
 );
 CREATE INDEX campaign_templates_by_template ON campaign_templates (template_id);

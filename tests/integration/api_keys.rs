@@ -486,6 +486,12 @@ async fn usage_counts_requests_and_errors_per_key() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(hourly["data"].as_array().unwrap().len(), 25);
+    let far = format!("{KEYS}/{id}/usage?from=1600-01-01T00:00:00Z");
+    let (status, _, problem) = sys.call(Method::GET, &far, sys.owner(), None).await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
     let (status, _, problem) = sys
         .call(
             Method::GET,

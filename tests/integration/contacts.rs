@@ -470,3 +470,45 @@ async fn a_cursor_walk_sees_every_existing_contact_exactly_once_despite_inserts(
     assert!(existing.iter().all(|(_, n)| **n == 1), "none twice");
     Arc::into_inner(sys).unwrap().stop().await;
 }
+
+#[tokio::test]
+async fn values_the_database_refuses_are_400_not_500() {
+    use base64::Engine;
+    let sys = Sys::start().await;
+    let key = sys.key().to_string();
+    let (status, _, problem) = sys
+        .call(
+            Method::POST,
+            CONTACTS,
+            &key,
+            Some(json!({"email": "n@example.com", "first_name": "x\u{0}y"})),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (400, Some("invalid_value")),
+        "{problem}"
+    );
+    let (status, _, _) = sys
+        .call(Method::GET, &format!("{CONTACTS}?q=%00"), &key, None)
+        .await;
+    assert_eq!(status, 400);
+    // A cursor whose value was altered to something that is not a timestamp.
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        json!({"s": "created_at", "o": "desc", "v": "garbage", "id": uuid::Uuid::nil()})
+            .to_string(),
+    );
+    let (status, _, problem) = sys
+        .call(
+            Method::GET,
+            &format!("{CONTACTS}?cursor={forged}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (400, Some("invalid_value"))
+    );
+    sys.stop().await;
+}

@@ -141,3 +141,34 @@ async fn an_unreachable_database_is_unavailable_not_a_crash() {
     let err = db.ping().await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");
 }
+
+#[tokio::test]
+async fn a_tenant_with_campaigns_using_templates_can_be_deleted() {
+    let test = TestDb::new().await;
+    let client = test.db.client().await.unwrap();
+    let tenant = tenants::create(&**client, "Leaving", Plan::Pro)
+        .await
+        .unwrap();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO templates (id, tenant_id, name, subject, text_body) \
+               VALUES ('00000000-0000-0000-0000-000000000001', '{t}', 'T', 'S', 'B'); \
+             INSERT INTO campaigns (id, tenant_id, name, sender, audience, schedule) \
+               VALUES ('00000000-0000-0000-0000-000000000002', '{t}', 'C', '{{}}', '{{}}', '{{}}'); \
+             INSERT INTO campaign_templates VALUES \
+               ('00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000001');",
+            t = tenant.id
+        ))
+        .await
+        .unwrap();
+    // The template alone cannot go while a campaign uses it ...
+    assert!(client
+        .execute("DELETE FROM templates WHERE tenant_id = $1", &[&tenant.id])
+        .await
+        .is_err());
+    // ... but the whole tenant can.
+    client
+        .execute("DELETE FROM tenants WHERE id = $1", &[&tenant.id])
+        .await
+        .expect("cascades remove campaigns and templates together");
+}

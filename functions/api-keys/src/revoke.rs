@@ -1,10 +1,9 @@
-use http::StatusCode;
 use pm_auth::session::SessionKey;
 use pm_auth::store;
 use pm_http::{ApiError, Body, Request, Response};
 use pm_store::Db;
 
-use crate::path::key_id;
+use crate::path::{key_id, not_found};
 
 /// `DELETE /api/v1/platform/api-keys/{id}` → 204. The key fails on its very next use
 /// (authentication reads the key's row on every request). Revoking twice is fine.
@@ -18,11 +17,8 @@ pub async fn revoke(
     let id = key_id(&req)?;
     let client = db.client().await?;
     if !store::revoke(&**client, session.tenant_id, id).await? {
-        return Err(ApiError::not_found(format!("no API key {id}")));
+        return Err(not_found(id));
     }
     tracing::info!(key_id = %id, tenant_id = %session.tenant_id, "API key revoked");
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::Empty)
-        .map_err(|_| ApiError::internal())
+    pm_http::resource::no_content()
 }

@@ -2,13 +2,13 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use http::StatusCode;
 use pm_auth::session::SessionKey;
 use pm_auth::store::{self, Granularity, UsagePoint};
-use pm_http::list::{bad_parameter, query_param};
+use pm_http::list::{bad_parameter, query_param, timestamp_param};
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::Db;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::path::key_id;
+use crate::path::{key_id, not_found};
 
 #[derive(Serialize)]
 struct Usage {
@@ -32,21 +32,6 @@ fn step(granularity: Granularity) -> TimeDelta {
     }
 }
 
-fn timestamp(req: &Request, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    query_param(req, name)
-        .map(|raw| {
-            DateTime::parse_from_rfc3339(&raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    bad_parameter(
-                        "invalid_parameter",
-                        format!("{name} must be an RFC 3339 time such as 2026-11-27T10:00:00Z (got {raw:?})"),
-                    )
-                })
-        })
-        .transpose()
-}
-
 /// `granularity` (minute | hour, default hour), `from` and `to` (RFC 3339; default: the
 /// last hour by minute, the last 24 hours by hour). At most 1440 points.
 fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
@@ -61,15 +46,21 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
         }
     };
     let step = step(granularity);
-    let to = timestamp(req, "to")?.unwrap_or(now);
+    let to = timestamp_param(req, "to")?.unwrap_or(now);
     let default_span = match granularity {
         Granularity::Minute => TimeDelta::hours(1),
         Granularity::Hour => TimeDelta::hours(24),
     };
-    let from = timestamp(req, "from")?.unwrap_or(to - default_span);
+    let from = timestamp_param(req, "from")?.unwrap_or(to - default_span);
     // Whole buckets: from rounds down, to rounds up (a partial bucket is included).
-    let from = from.duration_trunc(step).expect("truncates");
-    let to_floor = to.duration_trunc(step).expect("truncates");
+    let out_of_range = || {
+        bad_parameter(
+            "invalid_parameter",
+            "from and to must fall between 1970 and 2200",
+        )
+    };
+    let from = from.duration_trunc(step).map_err(|_| out_of_range())?;
+    let to_floor = to.duration_trunc(step).map_err(|_| out_of_range())?;
     let to = if to_floor == to { to } else { to_floor + step };
     if from >= to {
         return Err(bad_parameter("invalid_parameter", "from must be before to"));
@@ -106,7 +97,7 @@ pub async fn usage(
         .await?
         .is_none()
     {
-        return Err(ApiError::not_found(format!("no API key {id}")));
+        return Err(not_found(id));
     }
     let data =
         store::usage_series(&**client, id, window.granularity, window.from, window.to).await?;

@@ -2,7 +2,8 @@ use chrono::SecondsFormat;
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Scope};
 use pm_http::list::{bad_parameter, list_request, query_param};
-use pm_http::{json, json_body, ApiError, Body, FieldError, Request, RequestExt, Response};
+use pm_http::resource::{self, created, no_content, path_id};
+use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
 use pm_store::{outbox, DbError, Transaction};
 use uuid::Uuid;
 
@@ -12,16 +13,14 @@ use crate::validate::{self, ValidCampaign};
 
 const SCOPE: Option<Scope> = Some(Scope::ManageCampaigns);
 
+const WHAT: &str = "campaign";
+
 fn campaign_id(req: &Request) -> Result<Uuid, ApiError> {
-    let raw = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .unwrap_or_default();
-    Uuid::parse_str(raw).map_err(|_| not_found(raw))
+    path_id(req, WHAT)
 }
 
-fn not_found(id: impl std::fmt::Display) -> ApiError {
-    ApiError::not_found(format!("no campaign {id}"))
+fn not_found(id: Uuid) -> ApiError {
+    resource::not_found(WHAT, id)
 }
 
 /// 409 for an action the campaign's status forbids, naming that status.
@@ -36,15 +35,8 @@ fn conflict(code: &'static str, campaign: &Campaign, action: &str) -> ApiError {
     .with_extension("current_status", serde_json::json!(campaign.status))
 }
 
-fn no_content() -> Result<Response<Body>, ApiError> {
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::Empty)
-        .map_err(|_| ApiError::internal())
-}
-
-/// The checks that need the database: referenced templates belong to the tenant, and
-/// the time zone exists.
+/// The checks that need the database: referenced templates and contacts belong to the
+/// tenant, and the time zone exists. Run inside the write's transaction.
 async fn validate_against_store(
     client: &impl tokio_postgres::GenericClient,
     tenant_id: Uuid,
@@ -61,6 +53,13 @@ async fn validate_against_store(
             )
         })
         .collect();
+    for id in store::unknown_contacts(client, tenant_id, valid).await? {
+        errors.push(FieldError::new(
+            "audience.contact_ids",
+            "unknown_contact",
+            format!("no contact {id}"),
+        ));
+    }
     if !store::time_zone_exists(client, &valid.schedule.time_zone).await? {
         errors.push(FieldError::new(
             "schedule.time_zone",
@@ -117,17 +116,11 @@ pub async fn create(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         let input: CampaignInput = json_body(&req)?;
         let valid = validate::campaign(input)?;
         let mut client = auth.db().client().await?;
-        validate_against_store(&**client, caller.tenant_id, &valid).await?;
         let tx = client.transaction().await.map_err(DbError::from)?;
+        validate_against_store(&*tx, caller.tenant_id, &valid).await?;
         let campaign = store::insert(&tx, caller.tenant_id, &valid).await?;
         tx.commit().await.map_err(DbError::from)?;
-        let mut response = json(StatusCode::CREATED, &campaign)?;
-        if let Ok(location) = format!("/api/v1/campaigns/{}", campaign.id).parse() {
-            response
-                .headers_mut()
-                .insert(http::header::LOCATION, location);
-        }
-        Ok(response)
+        created(&format!("/api/v1/campaigns/{}", campaign.id), &campaign)
     })
     .await
 }

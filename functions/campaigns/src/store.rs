@@ -1,5 +1,5 @@
 use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{Select, SortColumn};
+use pm_store::select::{contains_pattern, Select, SortColumn};
 use pm_store::{DbError, Transaction};
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
@@ -16,21 +16,9 @@ pub const SORTING: Sorting = Sorting {
 };
 
 const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn {
-        field: "created_at",
-        column: "created_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "updated_at",
-        column: "updated_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "name",
-        column: "name",
-        cast: "text",
-    },
+    SortColumn::timestamp("created_at"),
+    SortColumn::timestamp("updated_at"),
+    SortColumn::text("name"),
 ];
 
 fn json<T: serde::de::DeserializeOwned + Default>(row: &Row, column: &str) -> T {
@@ -57,7 +45,9 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("campaign parts serialize")
 }
 
-/// Template ids the steps name that this tenant does not have.
+/// Template ids the steps name that this tenant does not have. The ones it has are
+/// locked (FOR KEY SHARE) until the caller's transaction ends, so a concurrent delete
+/// cannot slip in between this check and the campaign's write.
 pub async fn unknown_templates(
     client: &impl GenericClient,
     tenant_id: Uuid,
@@ -68,7 +58,7 @@ pub async fn unknown_templates(
         if let Some(id) = step.template_id {
             let found = client
                 .query_opt(
-                    "SELECT 1 FROM templates WHERE tenant_id = $1 AND id = $2",
+                    "SELECT 1 FROM templates WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
                     &[&tenant_id, &id],
                 )
                 .await?;
@@ -78,6 +68,22 @@ pub async fn unknown_templates(
         }
     }
     Ok(unknown)
+}
+
+/// Audience contact ids that are not this tenant's contacts.
+pub async fn unknown_contacts(
+    client: &impl GenericClient,
+    tenant_id: Uuid,
+    c: &ValidCampaign,
+) -> Result<Vec<Uuid>, DbError> {
+    let rows = client
+        .query(
+            "SELECT t.id FROM unnest($2::uuid[]) AS t(id) WHERE NOT EXISTS \
+             (SELECT 1 FROM contacts c WHERE c.tenant_id = $1 AND c.id = t.id)",
+            &[&tenant_id, &c.audience.contact_ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result<bool, DbError> {
@@ -239,11 +245,7 @@ pub async fn list(
         select = select.and("status = ?", vec![Box::new(status.as_str().to_string())]);
     }
     if let Some(name) = name {
-        let escaped = name
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        select = select.and("name ILIKE ?", vec![Box::new(format!("%{escaped}%"))]);
+        select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
     let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
     Ok(rows.iter().map(campaign_of).collect())

@@ -28,6 +28,13 @@ fn sender(s: &Sender, errors: &mut Vec<FieldError>) -> Sender {
             "1 to 100 characters",
         ));
     }
+    if from_name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "sender.from_name",
+            "invalid_characters",
+            "line breaks and control characters are not allowed",
+        ));
+    }
     let from_email = s.from_email.trim().to_string();
     if !is_valid_email(&from_email) {
         errors.push(FieldError::new(
@@ -84,6 +91,13 @@ fn steps(steps: &[Step], errors: &mut Vec<FieldError>) {
                         format!("steps[{i}].subject"),
                         "required",
                         "an inline step needs a subject",
+                    ));
+                }
+                if subject.chars().any(char::is_control) {
+                    errors.push(FieldError::new(
+                        format!("steps[{i}].subject"),
+                        "invalid_characters",
+                        "line breaks and control characters are not allowed",
                     ));
                 }
                 if step.html.is_none() && step.text.is_none() {

@@ -1,8 +1,9 @@
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Scope};
-use pm_http::list::{bad_parameter, list_request, query_param};
-use pm_http::{json, json_body, ApiError, Body, Request, RequestExt, Response};
+use pm_http::list::{bad_parameter, list_request, query_param, timestamp_param};
+use pm_http::resource::{self, created, no_content, path_id};
+use pm_http::{json, json_body, ApiError, Body, Request, Response};
 use pm_store::{outbox, DbError};
 use uuid::Uuid;
 
@@ -12,43 +13,27 @@ use crate::validate;
 
 const SCOPE: Option<Scope> = Some(Scope::ManageContacts);
 
+const WHAT: &str = "contact";
+
 fn contact_id(req: &Request) -> Result<Uuid, ApiError> {
-    let raw = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .unwrap_or_default();
-    Uuid::parse_str(raw).map_err(|_| not_found(raw))
+    path_id(req, WHAT)
 }
 
-fn not_found(id: impl std::fmt::Display) -> ApiError {
-    ApiError::not_found(format!("no contact {id}"))
+fn not_found(id: Uuid) -> ApiError {
+    resource::not_found(WHAT, id)
 }
 
 fn email_taken(EmailTaken(existing): EmailTaken) -> ApiError {
-    ApiError::conflict(
-        "contact_exists",
-        format!("a contact with this email already exists: {existing}"),
-    )
-    .with_extension("existing_id", serde_json::json!(existing))
+    let detail = match existing {
+        Some(id) => format!("a contact with this email already exists: {id}"),
+        None => "a contact with this email already exists".to_string(),
+    };
+    ApiError::conflict("contact_exists", detail)
+        .with_extension("existing_id", serde_json::json!(existing))
 }
 
 fn event_data(contact: &Contact) -> serde_json::Value {
     serde_json::to_value(contact).expect("contacts serialize")
-}
-
-fn timestamp(req: &Request, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    query_param(req, name)
-        .map(|raw| {
-            DateTime::parse_from_rfc3339(&raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    bad_parameter(
-                        "invalid_parameter",
-                        format!("{name} must be an RFC 3339 time (got {raw:?})"),
-                    )
-                })
-        })
-        .transpose()
 }
 
 fn filters(req: &Request) -> Result<Filters, ApiError> {
@@ -77,20 +62,10 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
         tag: query_param(req, "tag"),
         status,
         workspace_id,
-        created_after: timestamp(req, "created_after")?,
-        created_before: timestamp(req, "created_before")?,
+        created_after: timestamp_param(req, "created_after")?,
+        created_before: timestamp_param(req, "created_before")?,
         q: query_param(req, "q").filter(|q| !q.trim().is_empty()),
     })
-}
-
-fn created(contact: &Contact) -> Result<Response<Body>, ApiError> {
-    let mut response = json(StatusCode::CREATED, contact)?;
-    if let Ok(location) = format!("/api/v1/contacts/{}", contact.id).parse() {
-        response
-            .headers_mut()
-            .insert(http::header::LOCATION, location);
-    }
-    Ok(response)
 }
 
 /// `GET /api/v1/contacts`
@@ -131,7 +106,7 @@ pub async fn create(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
-        created(&contact)
+        created(&format!("/api/v1/contacts/{}", contact.id), &contact)
     })
     .await
 }
@@ -182,10 +157,7 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         if !store::delete(&**client, caller.tenant_id, id).await? {
             return Err(not_found(id));
         }
-        Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .body(Body::Empty)
-            .map_err(|_| ApiError::internal())
+        no_content()
     })
     .await
 }

@@ -1,5 +1,5 @@
 use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{Select, SortColumn};
+use pm_store::select::{contains_pattern, Select, SortColumn};
 use pm_store::{DbError, Transaction};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
@@ -16,21 +16,9 @@ pub const SORTING: Sorting = Sorting {
 };
 
 pub const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn {
-        field: "created_at",
-        column: "created_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "updated_at",
-        column: "updated_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "email",
-        column: "email",
-        cast: "text",
-    },
+    SortColumn::timestamp("created_at"),
+    SortColumn::timestamp("updated_at"),
+    SortColumn::text("email"),
 ];
 
 fn contact_of(row: &Row) -> Contact {
@@ -50,21 +38,22 @@ fn contact_of(row: &Row) -> Contact {
     }
 }
 
-/// A write that hit another contact's email: that contact's id.
-pub struct EmailTaken(pub Uuid);
+/// A write that hit another contact's email: that contact's id (`None` if it was
+/// deleted in the instant between the conflict and the lookup).
+pub struct EmailTaken(pub Option<Uuid>);
 
 async fn holder_of_email(
     client: &impl GenericClient,
     tenant_id: Uuid,
     email: &str,
-) -> Result<Uuid, DbError> {
+) -> Result<Option<Uuid>, DbError> {
     Ok(client
-        .query_one(
+        .query_opt(
             "SELECT id FROM contacts WHERE tenant_id = $1 AND lower(email) = lower($2)",
             &[&tenant_id, &email],
         )
         .await?
-        .get(0))
+        .map(|row| row.get(0)))
 }
 
 pub async fn insert(
@@ -183,15 +172,6 @@ pub struct Filters {
     pub q: Option<String>,
 }
 
-/// `%` and `_` in a search term match themselves, not any character.
-fn like_pattern(term: &str) -> String {
-    let escaped = term
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn list(
     client: &impl GenericClient,
     tenant_id: Uuid,
@@ -218,7 +198,7 @@ pub async fn list(
         select = select.and("created_at < ?", vec![Box::new(before)]);
     }
     if let Some(q) = filters.q {
-        let pattern = like_pattern(&q);
+        let pattern = contains_pattern(&q);
         select = select.and(
             "(email ILIKE ? OR first_name ILIKE ? OR last_name ILIKE ? OR company ILIKE ?)",
             vec![
@@ -231,12 +211,4 @@ pub async fn list(
     }
     let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
     Ok(rows.iter().map(contact_of).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(super::like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-    }
 }

@@ -2,7 +2,8 @@ use chrono::SecondsFormat;
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Scope};
 use pm_http::list::{list_request, query_param};
-use pm_http::{json, json_body, ApiError, Body, FieldError, Request, RequestExt, Response};
+use pm_http::resource::{self, created, no_content, path_id};
+use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -30,16 +31,14 @@ struct RenderInput {
     variables: serde_json::Map<String, serde_json::Value>,
 }
 
+const WHAT: &str = "template";
+
 fn template_id(req: &Request) -> Result<Uuid, ApiError> {
-    let raw = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id"))
-        .unwrap_or_default();
-    Uuid::parse_str(raw).map_err(|_| not_found(raw))
+    path_id(req, WHAT)
 }
 
-fn not_found(id: impl std::fmt::Display) -> ApiError {
-    ApiError::not_found(format!("no template {id}"))
+fn not_found(id: Uuid) -> ApiError {
+    resource::not_found(WHAT, id)
 }
 
 /// Name 1–200 characters, subject 1–998 (the RFC 5322 line limit), at least one body,
@@ -60,6 +59,15 @@ fn validate(input: TemplateInput) -> Result<(String, TemplateParts), ApiError> {
             "invalid_length",
             "subject must be 1 to 998 characters",
         ));
+    }
+    for (field, value) in [("name", &name), ("subject", &input.subject)] {
+        if value.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                field,
+                "invalid_characters",
+                "line breaks and control characters are not allowed",
+            ));
+        }
     }
     let html = input.html.filter(|h| !h.trim().is_empty());
     let text = input.text.filter(|t| !t.trim().is_empty());
@@ -123,13 +131,7 @@ pub async fn create(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         let (name, parts) = validate(json_body(&req)?)?;
         let client = auth.db().client().await?;
         let template = store::insert(&**client, caller.tenant_id, &name, &parts).await?;
-        let mut response = json(StatusCode::CREATED, &template)?;
-        if let Ok(location) = format!("/api/v1/templates/{}", template.id).parse() {
-            response
-                .headers_mut()
-                .insert(http::header::LOCATION, location);
-        }
-        Ok(response)
+        created(&format!("/api/v1/templates/{}", template.id), &template)
     })
     .await
 }
@@ -177,10 +179,7 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
                 .with_extension("campaign_id", serde_json::json!(campaign)))
             }
         }
-        Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .body(Body::Empty)
-            .map_err(|_| ApiError::internal())
+        no_content()
     })
     .await
 }

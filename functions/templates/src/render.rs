@@ -19,6 +19,28 @@ pub struct Rendered {
 
 /// How many missing variables one render reports at most.
 const MAX_MISSING: usize = 50;
+/// The largest rendered part. Fuel bounds the work; this bounds the memory (one
+/// `{{ "x" * 100000000 }}` is cheap in instructions and huge in bytes).
+const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// A writer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT_BYTES {
+            return Err(std::io::Error::other(
+                "rendered output exceeds its size limit",
+            ));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -146,9 +168,15 @@ fn render_all(
     context: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Rendered, minijinja::Error> {
     let context = minijinja::Value::from(minijinja::value::Serde(context));
-    let part = |name: &str| env.get_template(name)?.render(&context);
+    let part = |name: &str| -> Result<String, minijinja::Error> {
+        let mut out = Bounded(Vec::new());
+        env.get_template(name)?
+            .render_captured_to(context.clone(), &mut out)?;
+        Ok(String::from_utf8_lossy(&out.0).into_owned())
+    };
     Ok(Rendered {
-        subject: part("subject")?,
+        // A subject is one header line: line breaks from variables become spaces.
+        subject: part("subject")?.replace(['\r', '\n'], " "),
         html: template.html.as_ref().map(|_| part("html")).transpose()?,
         text: template.text.as_ref().map(|_| part("text")).transpose()?,
     })
@@ -200,6 +228,20 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["html", "text"]);
         assert!(errors.iter().all(|e| e.code == "invalid_template"));
+    }
+
+    #[test]
+    fn huge_output_stops() {
+        let t = template("s", "{{ 'x' * 100000000 }}", "t");
+        let e = render_parts(&t, &serde_json::Map::new()).unwrap_err();
+        assert_eq!(e.code, "render_failed");
+    }
+
+    #[test]
+    fn subjects_stay_one_line() {
+        let t = template("Hi {{ name }}", "h", "t");
+        let r = render_parts(&t, &vars(json!({"name": "A\r\nBcc: x@y.io"}))).unwrap();
+        assert_eq!(r.subject, "Hi A  Bcc: x@y.io");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{Select, SortColumn};
+use pm_store::select::{contains_pattern, Select, SortColumn};
 use pm_store::DbError;
 use serde::Serialize;
 use tokio_postgres::{GenericClient, Row};
@@ -16,21 +16,9 @@ pub const SORTING: Sorting = Sorting {
 };
 
 const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn {
-        field: "created_at",
-        column: "created_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "updated_at",
-        column: "updated_at",
-        cast: "timestamptz",
-    },
-    SortColumn {
-        field: "name",
-        column: "name",
-        cast: "text",
-    },
+    SortColumn::timestamp("created_at"),
+    SortColumn::timestamp("updated_at"),
+    SortColumn::text("name"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -167,11 +155,7 @@ pub async fn list(
 ) -> Result<Vec<Template>, DbError> {
     let mut select = Select::new(&format!("SELECT {COLUMNS} FROM templates"), tenant_id);
     if let Some(name) = name {
-        let escaped = name
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        select = select.and("name ILIKE ?", vec![Box::new(format!("%{escaped}%"))]);
+        select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
     let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
     Ok(rows.iter().map(template_of).collect())

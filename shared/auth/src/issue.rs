@@ -69,7 +69,7 @@ impl Issuer<'_> {
         let tx = client.transaction().await.map_err(DbError::from)?;
         let old = store::lock_for_roll(&tx, tenant_id, id)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("no API key {id}")))?;
+            .ok_or_else(|| pm_http::resource::not_found("API key", id))?;
         if old.status != KeyStatus::Active {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

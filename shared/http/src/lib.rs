@@ -10,6 +10,7 @@ pub mod lambda;
 pub mod list;
 mod problem;
 mod request_id;
+pub mod resource;
 mod respond;
 pub mod telemetry;
 pub mod testing;

@@ -33,6 +33,27 @@ pub fn bad_parameter(code: &'static str, detail: impl Into<String>) -> ApiError 
     )
 }
 
+/// An RFC 3339 time in the query string, or 400 `invalid_parameter` naming it.
+pub fn timestamp_param(
+    req: &Request,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    query_param(req, name)
+        .map(|raw| {
+            chrono::DateTime::parse_from_rfc3339(&raw)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    bad_parameter(
+                        "invalid_parameter",
+                        format!(
+                            "{name} must be an RFC 3339 time such as 2026-11-27T10:00:00Z (got {raw:?})"
+                        ),
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// One query parameter (the first, if repeated).
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()

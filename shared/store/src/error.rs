@@ -35,8 +35,26 @@ impl From<deadpool_postgres::PoolError> for DbError {
     }
 }
 
+impl DbError {
+    /// PostgreSQL refused a value the request carried (SQLSTATE class 22: a NUL
+    /// character in text, a tampered cursor value that is not a timestamp, ...).
+    fn is_bad_value(&self) -> bool {
+        matches!(self, DbError::Query(e) if e.code().is_some_and(|c| c.code().starts_with("22")))
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        if e.is_bad_value() {
+            tracing::info!(error = %e, "request value refused by the database");
+            return ApiError::new(
+                http::StatusCode::BAD_REQUEST,
+                "invalid_value",
+                "Invalid value",
+                "a value in the request cannot be stored or compared (for example a NUL \
+                 character, or a cursor that was altered)",
+            );
+        }
         tracing::error!(error = %e, "database error");
         if e.is_unavailable() {
             ApiError::service_unavailable("the database is unavailable; retry shortly")

@@ -17,6 +17,36 @@ pub struct SortColumn {
     pub cast: &'static str,
 }
 
+impl SortColumn {
+    /// A timestamp column sorted under its own name.
+    pub const fn timestamp(field: &'static str) -> Self {
+        Self {
+            field,
+            column: field,
+            cast: "timestamptz",
+        }
+    }
+
+    /// A text column sorted under its own name.
+    pub const fn text(field: &'static str) -> Self {
+        Self {
+            field,
+            column: field,
+            cast: "text",
+        }
+    }
+}
+
+/// An `ILIKE` pattern matching `term` anywhere, with `%`, `_` and `\` in the term
+/// matching themselves rather than acting as wildcards.
+pub fn contains_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 type Param = Box<dyn ToSql + Sync + Send>;
 
 pub struct Select {
@@ -112,6 +142,11 @@ mod tests {
         column: "created_at",
         cast: "timestamptz",
     }];
+
+    #[test]
+    fn contains_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 
     #[test]
     fn builds_bound_filters_and_keyset() {
