@@ -6,8 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pm_auth::session::Role;
-use pm_store::tenants::{self, Plan};
+use pm_domain::paging::{Order, SortField, Sorting};
+use pm_domain::{Plan, Scope};
+use pm_http::resource::Resource;
+use pm_store::tenants;
 use pm_tests::db::TestDb;
+use pm_tests::eventually;
 use pm_tests::peers;
 use pm_tests::system::{secret, Sys, KEYS};
 use reqwest::Method;
@@ -223,10 +227,22 @@ async fn scopes_are_enforced_by_the_middleware() {
             .body(pm_http::Body::Empty)
             .unwrap()
     };
-    let handler = |_, _| async { pm_http::json(http::StatusCode::OK, &json!({"sent": true})) };
+    static CREATED_AT: [SortField; 1] = [SortField::timestamp("created_at")];
+    fn resource(scope: Scope) -> &'static Resource {
+        Box::leak(Box::new(Resource {
+            name: "email",
+            scope: Some(scope),
+            base_path: "/api/v1/emails",
+            sorting: Sorting {
+                fields: &CREATED_AT,
+                default_order: Order::Desc,
+            },
+        }))
+    }
+    let handler = |_| async { pm_http::json(http::StatusCode::OK, &json!({"sent": true})) };
     let auth = &sys.running.app.auth;
     let denied = auth
-        .guard(request(&key), Some(pm_auth::Scope::SendEmail), handler)
+        .guard(request(&key), resource(Scope::SendEmail), handler)
         .await
         .unwrap_err();
     assert_eq!(
@@ -235,7 +251,7 @@ async fn scopes_are_enforced_by_the_middleware() {
     );
     assert!(denied.detail.contains("send_email"), "{}", denied.detail);
     let allowed = auth
-        .guard(request(&key), Some(pm_auth::Scope::ReadAnalytics), handler)
+        .guard(request(&key), resource(Scope::ReadAnalytics), handler)
         .await
         .unwrap();
     assert_eq!(allowed.status(), 200);
@@ -443,21 +459,16 @@ async fn usage_counts_requests_and_errors_per_key() {
     }
     let id = body["id"].as_str().unwrap();
     // The local runtime flushes usage twice a second.
-    let mut listed = Value::Null;
-    for _ in 0..50 {
+    let listed = eventually("usage to be flushed", Duration::from_secs(5), || async {
         let (_, _, list) = sys.call(Method::GET, KEYS, sys.owner(), None).await;
-        listed = list["data"]
+        list["data"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|k| k["id"] == id)
-            .unwrap()
-            .clone();
-        if listed["request_count"] == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .find(|k| k["id"] == id && k["request_count"] == 5)
+            .cloned()
+    })
+    .await;
     assert_eq!(listed["request_count"], 5, "{listed}");
     assert_eq!(listed["error_count"], 2);
     assert!(listed["last_used_at"].is_string());
@@ -606,12 +617,12 @@ async fn a_secrets_outage_creates_nothing_and_says_503() {
     let client = test.db.client().await.unwrap();
     let tenant = tenants::create(&**client, "Acme", Plan::Pro).await.unwrap();
     let issuer = pm_auth::issue::Issuer {
-        db: &test.db,
-        secrets: &dead,
-        pepper: &pepper,
+        db: test.db.clone(),
+        secrets: std::sync::Arc::new(dead),
+        pepper,
     };
     let err = issuer
-        .create(tenant.id, "k", &[pm_auth::Scope::SendEmail], "u")
+        .create(tenant.id, "k", &[Scope::SendEmail], "u")
         .await
         .err()
         .unwrap();

@@ -271,3 +271,94 @@ fn template_schedules_match_the_local_runtime() {
     assert!(!local.is_empty());
     assert_eq!(scheduled, local);
 }
+
+/// The enum's wire names as openapi.yaml's schema of the same name lists them.
+fn openapi_enum(schema: &str) -> Vec<String> {
+    yaml("openapi.yaml")["components"]["schemas"][schema]["enum"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("openapi.yaml has no enum schema {schema}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn names<T: ToString>(all: &[T]) -> Vec<String> {
+    all.iter().map(T::to_string).collect()
+}
+
+#[test]
+fn every_published_enum_matches_its_openapi_schema() {
+    use pm_domain::{EventType, Plan, Scope};
+    let cases = [
+        ("Scope", names(Scope::ALL)),
+        ("Plan", names(Plan::ALL)),
+        ("EventType", names(EventType::ALL)),
+        ("ContactStatus", names(pm_contacts::ContactStatus::ALL)),
+        ("CampaignStatus", names(pm_campaigns::CampaignStatus::ALL)),
+    ];
+    for (schema, code) in cases {
+        assert_eq!(openapi_enum(schema), code, "{schema}");
+    }
+}
+
+/// Each workspace crate's name and the names of its normal (not dev) dependencies.
+fn dependency_graph() -> std::collections::BTreeMap<String, Vec<String>> {
+    let root: toml::Table = std::fs::read_to_string(workspace_root().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    root["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| {
+            let manifest: toml::Table = std::fs::read_to_string(
+                workspace_root()
+                    .join(member.as_str().unwrap())
+                    .join("Cargo.toml"),
+            )
+            .unwrap()
+            .parse()
+            .unwrap();
+            let deps = manifest
+                .get("dependencies")
+                .and_then(|d| d.as_table())
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
+            (
+                manifest["package"]["name"].as_str().unwrap().to_string(),
+                deps,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lower_layers_and_workers_know_nothing_of_http() {
+    let graph = dependency_graph();
+    let http = ["pm-http", "lambda_http", "hyper", "hyper-util"];
+    for start in [
+        "pm-config",
+        "pm-domain",
+        "pm-store",
+        "pm-ports",
+        "pm-runtime",
+        "pm-events",
+    ] {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![start.to_string()];
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(deps) = graph.get(&name) {
+                todo.extend(deps.iter().cloned());
+            }
+        }
+        let reached: Vec<_> = http.iter().filter(|h| seen.contains(**h)).collect();
+        assert!(
+            reached.is_empty(),
+            "{start} depends (through {seen:?}) on {reached:?}"
+        );
+    }
+}

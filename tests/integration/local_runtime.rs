@@ -163,7 +163,7 @@ async fn the_outbox_relay_runs_in_the_background() {
     let event = pm_store::outbox::record(
         &tx,
         running.tenant.id,
-        "contact.created",
+        pm_domain::EventType::ContactCreated,
         &serde_json::json!({"id": "c1"}),
     )
     .await
@@ -174,11 +174,15 @@ async fn the_outbox_relay_runs_in_the_background() {
     let got = running
         .app
         .queue
-        .receive(pm_ports::queue::catalog::EVENTS, 1, Duration::from_secs(5))
+        .receive(
+            pm_ports::queue::catalog::EVENTS.name(),
+            1,
+            Duration::from_secs(5),
+        )
         .await
         .unwrap();
     assert_eq!(got.len(), 1, "the relay published the event");
-    let published: pm_store::outbox::Event = serde_json::from_str(&got[0].body).unwrap();
+    let published: pm_domain::Event = serde_json::from_str(&got[0].body).unwrap();
     assert_eq!(published.id, event.id);
     running.stop().await;
 }

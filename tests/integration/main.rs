@@ -1,6 +1,7 @@
 //! One integration-test binary (zero2prod's advice: one binary links once, and the real
 //! peers the harness starts are shared by all its tests).
 
+mod access;
 mod api_keys;
 mod campaigns;
 mod consistency;

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use pm_domain::{Event, EventType, Plan};
 use pm_ports::queue::{catalog, MemoryQueue, Queue, QueueSpec};
-use pm_store::outbox::{self, Event};
-use pm_store::tenants::{self, Plan};
+use pm_store::outbox;
+use pm_store::tenants;
 use pm_tests::db::TestDb;
 
 async fn record(test: &TestDb, n: usize) -> Vec<Event> {
@@ -16,7 +17,7 @@ async fn record(test: &TestDb, n: usize) -> Vec<Event> {
     for i in 0..n {
         let data = serde_json::json!({ "n": i });
         events.push(
-            outbox::record(&tx, tenant.id, "contact.created", &data)
+            outbox::record(&tx, tenant.id, EventType::ContactCreated, &data)
                 .await
                 .unwrap(),
         );
@@ -29,7 +30,7 @@ async fn received(queue: &dyn Queue) -> Vec<Event> {
     let mut all = Vec::new();
     loop {
         let batch = queue
-            .receive(catalog::EVENTS, 10, Duration::ZERO)
+            .receive(catalog::EVENTS.name(), 10, Duration::ZERO)
             .await
             .unwrap();
         if batch.is_empty() {
@@ -37,7 +38,10 @@ async fn received(queue: &dyn Queue) -> Vec<Event> {
         }
         for m in batch {
             all.push(serde_json::from_str(&m.body).unwrap());
-            queue.delete(catalog::EVENTS, &m.receipt).await.unwrap();
+            queue
+                .delete(catalog::EVENTS.name(), &m.receipt)
+                .await
+                .unwrap();
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use pm_ports::queue::{MemoryQueue, Queue, QueueSpec, SqsQueue};
+use pm_ports::queue::{BatchEntry, MemoryQueue, Queue, QueueSpec, SqsQueue};
 use pm_ports::PortError;
 use pm_tests::{aws, unique};
 
@@ -158,8 +158,65 @@ async fn bad_input_is_refused(queue: &dyn Queue) {
     ));
 }
 
+fn entry(body: &str, delay: Option<Duration>) -> BatchEntry {
+    BatchEntry {
+        body: body.to_string(),
+        delay,
+    }
+}
+
+async fn batches_deliver_each_entry_with_its_own_delay(queue: &dyn Queue) {
+    let outcome = queue
+        .send_batch(
+            PLAIN,
+            &[
+                entry("b1", None),
+                entry("b2", None),
+                entry("b3", Some(Duration::from_secs(2))),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.len(), 3);
+    let ids: HashSet<String> = outcome.into_iter().map(Result::unwrap).collect();
+    assert_eq!(ids.len(), 3, "each entry has its own message id");
+    let mut now: Vec<String> = drain(queue, PLAIN).await;
+    now.sort();
+    assert_eq!(now, ["b1", "b2"], "the delayed entry waits");
+    assert_invisible_then_visible(queue, PLAIN, Duration::from_secs(1)).await;
+}
+
+async fn bad_batches_are_refused_whole(queue: &dyn Queue) {
+    let eleven: Vec<BatchEntry> = (0..11).map(|i| entry(&format!("m{i}"), None)).collect();
+    let too_big: Vec<BatchEntry> = (0..2)
+        .map(|_| entry(&"x".repeat(130 * 1024), None))
+        .collect();
+    for bad in [
+        vec![],
+        eleven,
+        too_big,
+        vec![entry("ok", None), entry("", None)],
+        vec![entry("ok", Some(Duration::from_secs(901)))],
+    ] {
+        assert!(
+            matches!(
+                queue.send_batch(PLAIN, &bad).await,
+                Err(PortError::Invalid(_))
+            ),
+            "{} entries",
+            bad.len()
+        );
+    }
+    assert!(
+        drain(queue, PLAIN).await.is_empty(),
+        "a refused batch sends nothing"
+    );
+}
+
 async fn contract(queue: &dyn Queue) {
     bad_input_is_refused(queue).await;
+    bad_batches_are_refused_whole(queue).await;
+    batches_deliver_each_entry_with_its_own_delay(queue).await;
     send_receive_delete(queue).await;
     unacknowledged_messages_come_back(queue).await;
     per_message_delay(queue).await;

@@ -1,7 +1,8 @@
 //! The relational store against real PostgreSQL: migrations, the outbox's transactional
 //! guarantee, and reconnection after the server drops a connection.
 
-use pm_store::tenants::{self, Plan};
+use pm_domain::{EventType, Plan};
+use pm_store::tenants;
 use pm_store::{outbox, Db};
 use pm_tests::db::TestDb;
 
@@ -56,13 +57,13 @@ async fn an_event_exists_exactly_when_its_transaction_commits() {
     let data = serde_json::json!({"contact_id": "c1"});
 
     let tx = client.transaction().await.unwrap();
-    let kept = outbox::record(&tx, tenant.id, "contact.created", &data)
+    let kept = outbox::record(&tx, tenant.id, EventType::ContactCreated, &data)
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
     let tx = client.transaction().await.unwrap();
-    let dropped = outbox::record(&tx, tenant.id, "contact.updated", &data)
+    let dropped = outbox::record(&tx, tenant.id, EventType::ContactUpdated, &data)
         .await
         .unwrap();
     tx.rollback().await.unwrap();
@@ -84,15 +85,40 @@ async fn an_event_exists_exactly_when_its_transaction_commits() {
 }
 
 #[tokio::test]
-async fn event_types_are_checked() {
+async fn event_types_are_checked_by_the_schema_and_on_reading() {
     let test = TestDb::new().await;
     let mut client = test.db.client().await.unwrap();
     let tenant = tenants::create(&**client, "Acme", Plan::Starter)
         .await
         .unwrap();
+    let insert = "INSERT INTO event_outbox (tenant_id, event_type, payload) VALUES ($1, $2, '{}')";
+    assert!(client
+        .execute(insert, &[&tenant.id, &"Not An Event"])
+        .await
+        .is_err());
+    // Shaped like an event type but not one of ours: stored, then refused on reading
+    // as a corrupt row rather than relayed under a guessed type.
+    client
+        .execute(insert, &[&tenant.id, &"contact.exploded"])
+        .await
+        .unwrap();
     let tx = client.transaction().await.unwrap();
-    let err = outbox::record(&tx, tenant.id, "Not An Event", &serde_json::json!({})).await;
-    assert!(err.is_err());
+    let err = outbox::claim_unpublished(&tx, 10).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            pm_store::DbError::Corrupt {
+                table: "event_outbox",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let problem = pm_http::ApiError::from(err);
+    assert_eq!(
+        (problem.status.as_u16(), problem.code),
+        (500, "internal_error")
+    );
 }
 
 #[tokio::test]

@@ -7,8 +7,11 @@
 
 pub mod aws;
 pub mod db;
+mod eventually;
 pub mod peers;
 pub mod system;
+
+pub use eventually::eventually;
 
 /// The workspace root, for tests that read template.yaml, openapi.yaml and friends.
 pub fn workspace_root() -> std::path::PathBuf {

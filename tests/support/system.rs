@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use pm_auth::session::Role;
 use pm_config::Env;
+use pm_domain::{Plan, TenantId};
 use pm_local::cli::ServeOptions;
 use pm_local::runtime::{self, Running};
-use pm_store::tenants::{self, Plan};
+use pm_store::tenants;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -109,7 +110,7 @@ impl Sys {
     }
 
     /// A second tenant and a session for it.
-    pub async fn other_tenant(&self, role: Role) -> (uuid::Uuid, String) {
+    pub async fn other_tenant(&self, role: Role) -> (TenantId, String) {
         let client = self.running.app.db.client().await.unwrap();
         let tenant = tenants::create(&**client, "Other Co", Plan::Starter)
             .await
@@ -139,6 +140,31 @@ impl Sys {
             )
             .await
             .unwrap();
+    }
+
+    /// The outbox events whose payload has this `id`, oldest first: (type, payload).
+    pub async fn events(&self, resource_id: &str) -> Vec<(String, Value)> {
+        let client = self.running.app.db.client().await.unwrap();
+        client
+            .query(
+                "SELECT event_type, payload FROM event_outbox WHERE payload->>'id' = $1 \
+                 ORDER BY position",
+                &[&resource_id],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    }
+
+    /// Just the types of [`Sys::events`].
+    pub async fn event_types(&self, resource_id: &str) -> Vec<String> {
+        self.events(resource_id)
+            .await
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
     }
 
     /// The demo key: every scope.

@@ -2,11 +2,10 @@
 //! scope is needed.
 
 use http::StatusCode;
-use pm_auth::{ApiKeyAuth, Caller, Scope};
+use pm_auth::{ApiKeyAuth, Caller};
+use pm_domain::{ApiKeyId, Plan, Scope, TenantId};
 use pm_http::{json, ApiError, Body, Request, Response};
-use pm_store::tenants::Plan;
 use serde::Serialize;
-use uuid::Uuid;
 
 #[derive(Serialize)]
 struct Me<'a> {
@@ -17,14 +16,14 @@ struct Me<'a> {
 
 #[derive(Serialize)]
 struct TenantInfo<'a> {
-    id: Uuid,
+    id: TenantId,
     name: &'a str,
     plan: Plan,
 }
 
 #[derive(Serialize)]
 struct KeyInfo<'a> {
-    id: Uuid,
+    id: ApiKeyId,
     name: &'a str,
     display: &'a str,
     scopes: &'a [Scope],
@@ -58,6 +57,6 @@ fn describe(caller: &Caller) -> Result<Response<Body>, ApiError> {
 }
 
 pub async fn me(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, None, |_, caller| async move { describe(&caller) })
+    auth.guard_any_key(req, |_, caller| async move { describe(&caller) })
         .await
 }

@@ -2,7 +2,7 @@ use http::StatusCode;
 use pm_auth::issue::{Issued, Issuer};
 use pm_auth::session::SessionKey;
 use pm_auth::store::KeyView;
-use pm_auth::Scope;
+use pm_domain::Scope;
 use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +69,16 @@ fn validate(body: &CreateKey) -> Result<(String, Vec<Scope>), ApiError> {
         match raw.parse::<Scope>() {
             Ok(scope) if !scopes.contains(&scope) => scopes.push(scope),
             Ok(_) => {}
-            Err(()) => errors.push(FieldError::new(
+            Err(_) => errors.push(FieldError::new(
                 format!("scopes[{i}]"),
                 "unknown_scope",
                 format!(
                     "unknown scope {raw:?}; valid scopes: {}",
-                    Scope::ALL.map(Scope::as_str).join(", ")
+                    Scope::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )),
         }
@@ -90,7 +94,7 @@ fn validate(body: &CreateKey) -> Result<(String, Vec<Scope>), ApiError> {
 pub async fn create(
     req: Request,
     sessions: &SessionKey,
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
 ) -> Result<Response<Body>, ApiError> {
     let session = sessions.authenticate(&req)?;
     session.require_manager()?;

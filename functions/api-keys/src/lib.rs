@@ -2,15 +2,12 @@
 //! JWT, never an API key). Every query is scoped to the session's tenant.
 
 mod create;
-mod lambda;
 mod list;
-mod path;
 mod regenerate;
 mod revoke;
 mod usage;
 
 pub use create::create;
-pub use lambda::{issuer_parts, sessions_and_db};
 pub use list::list;
 pub use regenerate::regenerate;
 pub use revoke::revoke;

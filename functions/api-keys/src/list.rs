@@ -1,7 +1,7 @@
-use chrono::SecondsFormat;
 use http::StatusCode;
 use pm_auth::session::SessionKey;
-use pm_auth::store;
+use pm_auth::store::{self, RESOURCE};
+use pm_domain::paging::timestamp_value;
 use pm_http::list::list_request;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::Db;
@@ -14,16 +14,13 @@ pub async fn list(
     db: &Db,
 ) -> Result<Response<Body>, ApiError> {
     let session = sessions.authenticate(&req)?;
-    let list = list_request(&req, &store::SORTING)?;
+    let list = list_request(&req, &RESOURCE.sorting)?;
     let client = db.client().await?;
     let rows = store::list(&**client, session.tenant_id, &list).await?;
     json(
         StatusCode::OK,
         &list.page(rows, |key| {
-            (
-                key.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                key.id,
-            )
+            (timestamp_value(&key.created_at), key.id.as_uuid())
         }),
     )
 }

@@ -1,10 +1,11 @@
 use pm_auth::issue::{Issuer, MAX_GRACE_SECONDS};
 use pm_auth::session::SessionKey;
+use pm_auth::store::RESOURCE;
+use pm_domain::ApiKeyId;
 use pm_http::{json_body, ApiError, Body, FieldError, Request, Response};
 use serde::Deserialize;
 
 use crate::create::issued_response;
-use crate::path::key_id;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -19,11 +20,11 @@ struct Roll {
 pub async fn regenerate(
     req: Request,
     sessions: &SessionKey,
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
 ) -> Result<Response<Body>, ApiError> {
     let session = sessions.authenticate(&req)?;
     session.require_manager()?;
-    let id = key_id(&req)?;
+    let id: ApiKeyId = RESOURCE.path_id(&req)?;
     let roll: Roll = if has_body(&req) {
         json_body(&req)?
     } else {

@@ -1,18 +1,17 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use http::StatusCode;
 use pm_auth::session::SessionKey;
+use pm_auth::store::RESOURCE;
 use pm_auth::store::{self, Granularity, UsagePoint};
+use pm_domain::ApiKeyId;
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::Db;
 use serde::Serialize;
-use uuid::Uuid;
-
-use crate::path::{key_id, not_found};
 
 #[derive(Serialize)]
 struct Usage {
-    key_id: Uuid,
+    key_id: ApiKeyId,
     granularity: &'static str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -90,14 +89,14 @@ pub async fn usage(
     db: &Db,
 ) -> Result<Response<Body>, ApiError> {
     let session = sessions.authenticate(&req)?;
-    let id = key_id(&req)?;
+    let id: ApiKeyId = RESOURCE.path_id(&req)?;
     let window = window(&req, Utc::now())?;
     let client = db.client().await?;
     if store::get(&**client, session.tenant_id, id)
         .await?
         .is_none()
     {
-        return Err(not_found(id));
+        return Err(RESOURCE.not_found(id));
     }
     let data =
         store::usage_series(&**client, id, window.granularity, window.from, window.to).await?;

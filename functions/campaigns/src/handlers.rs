@@ -1,27 +1,15 @@
-use chrono::SecondsFormat;
 use http::StatusCode;
-use pm_auth::{ApiKeyAuth, Scope};
-use pm_http::list::{bad_parameter, list_request, query_param};
-use pm_http::resource::{self, created, no_content, path_id};
-use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
-use pm_store::{outbox, DbError, Transaction};
-use uuid::Uuid;
+use pm_auth::{ApiKeyAuth, Ctx};
+use pm_domain::paging::timestamp_value;
+use pm_domain::{CampaignId, EventType, TenantId};
+use pm_http::list::{bad_parameter, query_param};
+use pm_http::resource::no_content;
+use pm_http::{json, ApiError, Body, FieldError, Request, Response};
+use pm_store::{begin, commit, outbox, Transaction};
 
 use crate::model::{Campaign, CampaignInput, CampaignStatus};
-use crate::store;
 use crate::validate::{self, ValidCampaign};
-
-const SCOPE: Option<Scope> = Some(Scope::ManageCampaigns);
-
-const WHAT: &str = "campaign";
-
-fn campaign_id(req: &Request) -> Result<Uuid, ApiError> {
-    path_id(req, WHAT)
-}
-
-fn not_found(id: Uuid) -> ApiError {
-    resource::not_found(WHAT, id)
-}
+use crate::{store, RESOURCE};
 
 /// 409 for an action the campaign's status forbids, naming that status.
 fn conflict(code: &'static str, campaign: &Campaign, action: &str) -> ApiError {
@@ -39,7 +27,7 @@ fn conflict(code: &'static str, campaign: &Campaign, action: &str) -> ApiError {
 /// tenant, and the time zone exists. Run inside the write's transaction.
 async fn validate_against_store(
     client: &impl tokio_postgres::GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     valid: &ValidCampaign,
 ) -> Result<(), ApiError> {
     let mut errors: Vec<FieldError> = store::unknown_templates(client, tenant_id, valid)
@@ -74,19 +62,23 @@ async fn validate_against_store(
     }
 }
 
-async fn locked(tx: &Transaction<'_>, tenant_id: Uuid, id: Uuid) -> Result<Campaign, ApiError> {
+async fn locked(
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+    id: CampaignId,
+) -> Result<Campaign, ApiError> {
     store::lock(tx, tenant_id, id)
         .await?
-        .ok_or_else(|| not_found(id))
+        .ok_or_else(|| RESOURCE.not_found(id))
 }
 
 /// `GET /api/v1/campaigns` (filters `status`, `name`).
 pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let list = list_request(&req, &store::SORTING)?;
-        let status = query_param(&req, "status")
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let list = cx.list_request()?;
+        let status = query_param(&cx.req, "status")
             .map(|raw| {
-                CampaignStatus::parse(&raw).ok_or_else(|| {
+                raw.parse::<CampaignStatus>().map_err(|_| {
                     bad_parameter(
                         "invalid_parameter",
                         format!("status must be draft, active, paused or completed (got {raw:?})"),
@@ -94,16 +86,16 @@ pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Api
                 })
             })
             .transpose()?;
-        let name = query_param(&req, "name").filter(|n| !n.is_empty());
-        let client = auth.db().client().await?;
-        let rows = store::list(&**client, caller.tenant_id, status, name, &list).await?;
+        let name = query_param(&cx.req, "name").filter(|n| !n.is_empty());
+        let client = cx.db().client().await?;
+        let rows = store::list(&**client, cx.tenant_id(), status, name, &list).await?;
         let page = list.page(rows, |c| {
-            let value = match list.sort_by {
+            let value = match list.sort_by() {
                 "name" => c.name.clone(),
-                "updated_at" => c.updated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                _ => c.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                "updated_at" => timestamp_value(&c.updated_at),
+                _ => timestamp_value(&c.created_at),
             };
-            (value, c.id)
+            (value, c.id.as_uuid())
         });
         json(StatusCode::OK, &page)
     })
@@ -112,27 +104,27 @@ pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Api
 
 /// `POST /api/v1/campaigns` → 201, as a draft.
 pub async fn create(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let input: CampaignInput = json_body(&req)?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let input: CampaignInput = cx.body()?;
         let valid = validate::campaign(input)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        validate_against_store(&*tx, caller.tenant_id, &valid).await?;
-        let campaign = store::insert(&tx, caller.tenant_id, &valid).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        created(&format!("/api/v1/campaigns/{}", campaign.id), &campaign)
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        validate_against_store(&*tx, cx.tenant_id(), &valid).await?;
+        let campaign = store::insert(&tx, cx.tenant_id(), &valid).await?;
+        commit(tx).await?;
+        RESOURCE.created(campaign.id, &campaign)
     })
     .await
 }
 
 /// `GET /api/v1/campaigns/{id}`
 pub async fn get(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = campaign_id(&req)?;
-        let client = auth.db().client().await?;
-        let campaign = store::get(&**client, caller.tenant_id, id)
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: CampaignId = cx.path_id()?;
+        let client = cx.db().client().await?;
+        let campaign = store::get(&**client, cx.tenant_id(), id)
             .await?
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| cx.not_found(id))?;
         json(StatusCode::OK, &campaign)
     })
     .await
@@ -141,13 +133,13 @@ pub async fn get(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiE
 /// `PUT /api/v1/campaigns/{id}`: replaces the writable fields. A running campaign's
 /// steps cannot change, and a completed campaign cannot change at all (409).
 pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = campaign_id(&req)?;
-        let input: CampaignInput = json_body(&req)?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: CampaignId = cx.path_id()?;
+        let input: CampaignInput = cx.body()?;
         let valid = validate::campaign(input)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let current = locked(&tx, caller.tenant_id, id).await?;
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let current = locked(&tx, cx.tenant_id(), id).await?;
         match current.status {
             CampaignStatus::Completed => {
                 return Err(conflict("campaign_completed", &current, "edit"))
@@ -161,9 +153,9 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
             }
             _ => {}
         }
-        validate_against_store(&*tx, caller.tenant_id, &valid).await?;
+        validate_against_store(&*tx, cx.tenant_id(), &valid).await?;
         let campaign = store::replace(&tx, id, &valid).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })
     .await
@@ -171,16 +163,16 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
 
 /// `DELETE /api/v1/campaigns/{id}` → 204; an active campaign must be paused first (409).
 pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = campaign_id(&req)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let current = locked(&tx, caller.tenant_id, id).await?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: CampaignId = cx.path_id()?;
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let current = locked(&tx, cx.tenant_id(), id).await?;
         if current.status == CampaignStatus::Active {
             return Err(conflict("campaign_running", &current, "delete"));
         }
         store::delete(&tx, id).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        commit(tx).await?;
         no_content()
     })
     .await
@@ -190,11 +182,11 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
 /// `campaign.started` in the outbox. No steps or an audience matching no subscribed
 /// contact is 422 `campaign_not_ready`.
 pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = campaign_id(&req)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let current = locked(&tx, caller.tenant_id, id).await?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: CampaignId = cx.path_id()?;
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let current = locked(&tx, cx.tenant_id(), id).await?;
         if !matches!(
             current.status,
             CampaignStatus::Draft | CampaignStatus::Paused
@@ -209,7 +201,7 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
                 "a campaign needs at least one step",
             ));
         }
-        if store::audience_size(&*tx, caller.tenant_id, &current).await? == 0 {
+        if store::audience_size(&*tx, cx.tenant_id(), &current).await? == 0 {
             errors.push(FieldError::new(
                 "audience",
                 "empty",
@@ -227,8 +219,8 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
         }
         let campaign = store::set_status(&tx, id, CampaignStatus::Active).await?;
         let data = serde_json::to_value(&campaign).expect("campaigns serialize");
-        outbox::record(&tx, caller.tenant_id, "campaign.started", &data).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        outbox::record(&tx, cx.tenant_id(), EventType::CampaignStarted, &data).await?;
+        commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })
     .await
@@ -236,16 +228,16 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
 
 /// `POST /api/v1/campaigns/{id}/pause`: active → paused.
 pub async fn pause(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = campaign_id(&req)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let current = locked(&tx, caller.tenant_id, id).await?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: CampaignId = cx.path_id()?;
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let current = locked(&tx, cx.tenant_id(), id).await?;
         if current.status != CampaignStatus::Active {
             return Err(conflict("invalid_transition", &current, "pause"));
         }
         let campaign = store::set_status(&tx, id, CampaignStatus::Paused).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })
     .await

@@ -14,3 +14,21 @@ mod validate;
 
 pub use handlers::{create, delete, get, list, pause, replace, start};
 pub use model::{Campaign, CampaignStatus};
+
+use pm_domain::paging::{Order, SortField, Sorting};
+use pm_domain::Scope;
+use pm_http::resource::Resource;
+
+pub static RESOURCE: Resource = Resource {
+    name: "campaign",
+    scope: Some(Scope::ManageCampaigns),
+    base_path: "/api/v1/campaigns",
+    sorting: Sorting {
+        fields: &[
+            SortField::timestamp("created_at"),
+            SortField::timestamp("updated_at"),
+            SortField::text("name"),
+        ],
+        default_order: Order::Desc,
+    },
+};

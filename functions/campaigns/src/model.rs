@@ -1,30 +1,13 @@
 use chrono::{DateTime, Utc};
+use pm_domain::{CampaignId, ContactId, TemplateId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CampaignStatus {
-    Draft,
-    Active,
-    Paused,
-    Completed,
-}
-
-impl CampaignStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignStatus::Draft => "draft",
-            CampaignStatus::Active => "active",
-            CampaignStatus::Paused => "paused",
-            CampaignStatus::Completed => "completed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Draft, Self::Active, Self::Paused, Self::Completed]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
+pm_domain::string_enum! {
+    pub enum CampaignStatus {
+        Draft = "draft",
+        Active = "active",
+        Paused = "paused",
+        Completed = "completed",
     }
 }
 
@@ -42,7 +25,7 @@ pub struct Sender {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template_id: Option<Uuid>,
+    pub template_id: Option<TemplateId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +41,7 @@ pub struct Step {
 #[serde(deny_unknown_fields)]
 pub struct Audience {
     #[serde(default)]
-    pub contact_ids: Vec<Uuid>,
+    pub contact_ids: Vec<ContactId>,
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -106,7 +89,7 @@ pub struct CampaignInput {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Campaign {
-    pub id: Uuid,
+    pub id: CampaignId,
     pub name: String,
     pub status: CampaignStatus,
     pub sender: Sender,

@@ -1,8 +1,8 @@
-use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{contains_pattern, Select, SortColumn};
-use pm_store::{DbError, Transaction};
+use pm_domain::paging::ListRequest;
+use pm_domain::{CampaignId, ContactId, TemplateId, TenantId};
+use pm_store::select::{contains_pattern, Select};
+use pm_store::{row, DbError, Transaction};
 use tokio_postgres::{GenericClient, Row};
-use uuid::Uuid;
 
 use crate::model::{Campaign, CampaignStatus};
 use crate::validate::ValidCampaign;
@@ -10,35 +10,21 @@ use crate::validate::ValidCampaign;
 const COLUMNS: &str =
     "id, name, status, sender, steps, audience, schedule, started_at, created_at, updated_at";
 
-pub const SORTING: Sorting = Sorting {
-    fields: &["created_at", "updated_at", "name"],
-    default_order: Order::Desc,
-};
+const TABLE: &str = "campaigns";
 
-const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn::timestamp("created_at"),
-    SortColumn::timestamp("updated_at"),
-    SortColumn::text("name"),
-];
-
-fn json<T: serde::de::DeserializeOwned + Default>(row: &Row, column: &str) -> T {
-    serde_json::from_value(row.get(column)).unwrap_or_default()
-}
-
-fn campaign_of(row: &Row) -> Campaign {
-    let status: String = row.get("status");
-    Campaign {
-        id: row.get("id"),
-        name: row.get("name"),
-        status: CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft),
-        sender: serde_json::from_value(row.get("sender")).expect("stored senders are valid"),
-        steps: json(row, "steps"),
-        audience: json(row, "audience"),
-        schedule: json(row, "schedule"),
-        started_at: row.get("started_at"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
+fn campaign_of(r: &Row) -> Result<Campaign, DbError> {
+    Ok(Campaign {
+        id: row::get(r, TABLE, "id")?,
+        name: row::get(r, TABLE, "name")?,
+        status: row::get(r, TABLE, "status")?,
+        sender: row::json(r, TABLE, "sender")?,
+        steps: row::json(r, TABLE, "steps")?,
+        audience: row::json(r, TABLE, "audience")?,
+        schedule: row::json(r, TABLE, "schedule")?,
+        started_at: row::get(r, TABLE, "started_at")?,
+        created_at: row::get(r, TABLE, "created_at")?,
+        updated_at: row::get(r, TABLE, "updated_at")?,
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
@@ -50,9 +36,9 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// cannot slip in between this check and the campaign's write.
 pub async fn unknown_templates(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     c: &ValidCampaign,
-) -> Result<Vec<(usize, Uuid)>, DbError> {
+) -> Result<Vec<(usize, TemplateId)>, DbError> {
     let mut unknown = Vec::new();
     for (i, step) in c.steps.iter().enumerate() {
         if let Some(id) = step.template_id {
@@ -73,9 +59,9 @@ pub async fn unknown_templates(
 /// Audience contact ids that are not this tenant's contacts.
 pub async fn unknown_contacts(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     c: &ValidCampaign,
-) -> Result<Vec<Uuid>, DbError> {
+) -> Result<Vec<ContactId>, DbError> {
     let rows = client
         .query(
             "SELECT t.id FROM unnest($2::uuid[]) AS t(id) WHERE NOT EXISTS \
@@ -83,7 +69,7 @@ pub async fn unknown_contacts(
             &[&tenant_id, &c.audience.contact_ids],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    rows.iter().map(|r| row::get(r, "contacts", "id")).collect()
 }
 
 pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result<bool, DbError> {
@@ -96,13 +82,17 @@ pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result
         .get(0))
 }
 
-async fn link_templates(tx: &Transaction<'_>, id: Uuid, c: &ValidCampaign) -> Result<(), DbError> {
+async fn link_templates(
+    tx: &Transaction<'_>,
+    id: CampaignId,
+    c: &ValidCampaign,
+) -> Result<(), DbError> {
     tx.execute(
         "DELETE FROM campaign_templates WHERE campaign_id = $1",
         &[&id],
     )
     .await?;
-    let templates: Vec<Uuid> = c.steps.iter().filter_map(|s| s.template_id).collect();
+    let templates: Vec<TemplateId> = c.steps.iter().filter_map(|s| s.template_id).collect();
     tx.execute(
         "INSERT INTO campaign_templates (campaign_id, template_id) \
          SELECT $1, t FROM unnest($2::uuid[]) t ON CONFLICT DO NOTHING",
@@ -114,7 +104,7 @@ async fn link_templates(tx: &Transaction<'_>, id: Uuid, c: &ValidCampaign) -> Re
 
 pub async fn insert(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     c: &ValidCampaign,
 ) -> Result<Campaign, DbError> {
     let row = tx
@@ -133,15 +123,15 @@ pub async fn insert(
             ],
         )
         .await?;
-    let campaign = campaign_of(&row);
+    let campaign = campaign_of(&row)?;
     link_templates(tx, campaign.id, c).await?;
     Ok(campaign)
 }
 
 pub async fn get(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: CampaignId,
 ) -> Result<Option<Campaign>, DbError> {
     let row = client
         .query_opt(
@@ -149,14 +139,14 @@ pub async fn get(
             &[&tenant_id, &id],
         )
         .await?;
-    Ok(row.as_ref().map(campaign_of))
+    row.as_ref().map(campaign_of).transpose()
 }
 
 /// The campaign, locked until the transaction ends (transitions and edits serialise).
 pub async fn lock(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: CampaignId,
 ) -> Result<Option<Campaign>, DbError> {
     let row = tx
         .query_opt(
@@ -164,12 +154,12 @@ pub async fn lock(
             &[&tenant_id, &id],
         )
         .await?;
-    Ok(row.as_ref().map(campaign_of))
+    row.as_ref().map(campaign_of).transpose()
 }
 
 pub async fn replace(
     tx: &Transaction<'_>,
-    id: Uuid,
+    id: CampaignId,
     c: &ValidCampaign,
 ) -> Result<Campaign, DbError> {
     let row = tx
@@ -189,12 +179,12 @@ pub async fn replace(
         )
         .await?;
     link_templates(tx, id, c).await?;
-    Ok(campaign_of(&row))
+    campaign_of(&row)
 }
 
 pub async fn set_status(
     tx: &Transaction<'_>,
-    id: Uuid,
+    id: CampaignId,
     status: CampaignStatus,
 ) -> Result<Campaign, DbError> {
     let row = tx
@@ -205,13 +195,13 @@ pub async fn set_status(
                               ELSE started_at END \
                  WHERE id = $1 RETURNING {COLUMNS}"
             ),
-            &[&id, &status.as_str()],
+            &[&id, &status],
         )
         .await?;
-    Ok(campaign_of(&row))
+    campaign_of(&row)
 }
 
-pub async fn delete(tx: &Transaction<'_>, id: Uuid) -> Result<(), DbError> {
+pub async fn delete(tx: &Transaction<'_>, id: CampaignId) -> Result<(), DbError> {
     tx.execute("DELETE FROM campaigns WHERE id = $1", &[&id])
         .await?;
     Ok(())
@@ -220,7 +210,7 @@ pub async fn delete(tx: &Transaction<'_>, id: Uuid) -> Result<(), DbError> {
 /// How many of the tenant's subscribed contacts the audience reaches.
 pub async fn audience_size(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     c: &Campaign,
 ) -> Result<i64, DbError> {
     Ok(client
@@ -235,18 +225,18 @@ pub async fn audience_size(
 
 pub async fn list(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     status: Option<CampaignStatus>,
     name: Option<String>,
     list: &ListRequest,
 ) -> Result<Vec<Campaign>, DbError> {
     let mut select = Select::new(&format!("SELECT {COLUMNS} FROM campaigns"), tenant_id);
     if let Some(status) = status {
-        select = select.and("status = ?", vec![Box::new(status.as_str().to_string())]);
+        select = select.and("status = ?", vec![Box::new(status)]);
     }
     if let Some(name) = name {
         select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
-    let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
-    Ok(rows.iter().map(campaign_of).collect())
+    let rows = select.page(list).fetch(client).await?;
+    rows.iter().map(campaign_of).collect()
 }

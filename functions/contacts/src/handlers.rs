@@ -1,27 +1,15 @@
-use chrono::SecondsFormat;
 use http::StatusCode;
-use pm_auth::{ApiKeyAuth, Scope};
-use pm_http::list::{bad_parameter, list_request, query_param, timestamp_param};
-use pm_http::resource::{self, created, no_content, path_id};
-use pm_http::{json, json_body, ApiError, Body, Request, Response};
-use pm_store::{outbox, DbError};
-use uuid::Uuid;
+use pm_auth::{ApiKeyAuth, Ctx};
+use pm_domain::paging::timestamp_value;
+use pm_domain::{ContactId, EventType, WorkspaceId};
+use pm_http::list::{bad_parameter, query_param, timestamp_param};
+use pm_http::resource::no_content;
+use pm_http::{json, ApiError, Body, Request, Response};
+use pm_store::{begin, commit, outbox};
 
 use crate::model::{Contact, ContactInput, ContactStatus};
 use crate::store::{self, EmailTaken, Filters};
-use crate::validate;
-
-const SCOPE: Option<Scope> = Some(Scope::ManageContacts);
-
-const WHAT: &str = "contact";
-
-fn contact_id(req: &Request) -> Result<Uuid, ApiError> {
-    path_id(req, WHAT)
-}
-
-fn not_found(id: Uuid) -> ApiError {
-    resource::not_found(WHAT, id)
-}
+use crate::{validate, RESOURCE};
 
 fn email_taken(EmailTaken(existing): EmailTaken) -> ApiError {
     let detail = match existing {
@@ -39,7 +27,7 @@ fn event_data(contact: &Contact) -> serde_json::Value {
 fn filters(req: &Request) -> Result<Filters, ApiError> {
     let status = query_param(req, "status")
         .map(|raw| {
-            ContactStatus::parse(&raw).ok_or_else(|| {
+            raw.parse::<ContactStatus>().map_err(|_| {
                 bad_parameter(
                     "invalid_parameter",
                     format!("status must be subscribed, unsubscribed or bounced (got {raw:?})"),
@@ -49,7 +37,7 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
         .transpose()?;
     let workspace_id = query_param(req, "workspace")
         .map(|raw| {
-            Uuid::parse_str(&raw).map_err(|_| {
+            raw.parse::<WorkspaceId>().map_err(|_| {
                 bad_parameter(
                     "invalid_parameter",
                     format!("workspace must be a UUID (got {raw:?})"),
@@ -70,18 +58,18 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
 
 /// `GET /api/v1/contacts`
 pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let list = list_request(&req, &store::SORTING)?;
-        let filters = filters(&req)?;
-        let client = auth.db().client().await?;
-        let rows = store::list(&**client, caller.tenant_id, filters, &list).await?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let list = cx.list_request()?;
+        let filters = filters(&cx.req)?;
+        let client = cx.db().client().await?;
+        let rows = store::list(&**client, cx.tenant_id(), filters, &list).await?;
         let page = list.page(rows, |c| {
-            let value = match list.sort_by {
+            let value = match list.sort_by() {
                 "email" => c.email.clone(),
-                "updated_at" => c.updated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                _ => c.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                "updated_at" => timestamp_value(&c.updated_at),
+                _ => timestamp_value(&c.created_at),
             };
-            (value, c.id)
+            (value, c.id.as_uuid())
         });
         json(StatusCode::OK, &page)
     })
@@ -90,35 +78,35 @@ pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Api
 
 /// `POST /api/v1/contacts` → 201; a duplicate email (any case) is 409 with its id.
 pub async fn create(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let input: ContactInput = json_body(&req)?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let input: ContactInput = cx.body()?;
         let valid = validate::contact(&input)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let contact = store::insert(&tx, caller.tenant_id, &valid)
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let contact = store::insert(&tx, cx.tenant_id(), &valid)
             .await?
             .map_err(email_taken)?;
         outbox::record(
             &tx,
-            caller.tenant_id,
-            "contact.created",
+            cx.tenant_id(),
+            EventType::ContactCreated,
             &event_data(&contact),
         )
         .await?;
-        tx.commit().await.map_err(DbError::from)?;
-        created(&format!("/api/v1/contacts/{}", contact.id), &contact)
+        commit(tx).await?;
+        RESOURCE.created(contact.id, &contact)
     })
     .await
 }
 
 /// `GET /api/v1/contacts/{id}`
 pub async fn get(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = contact_id(&req)?;
-        let client = auth.db().client().await?;
-        let contact = store::get(&**client, caller.tenant_id, id)
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: ContactId = cx.path_id()?;
+        let client = cx.db().client().await?;
+        let contact = store::get(&**client, cx.tenant_id(), id)
             .await?
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| cx.not_found(id))?;
         json(StatusCode::OK, &contact)
     })
     .await
@@ -126,37 +114,46 @@ pub async fn get(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiE
 
 /// `PUT /api/v1/contacts/{id}`: replaces every writable field (omitted ones are reset).
 pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = contact_id(&req)?;
-        let input: ContactInput = json_body(&req)?;
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: ContactId = cx.path_id()?;
+        let input: ContactInput = cx.body()?;
         let valid = validate::contact(&input)?;
-        let mut client = auth.db().client().await?;
-        let tx = client.transaction().await.map_err(DbError::from)?;
-        let contact = store::replace(&tx, caller.tenant_id, id, &valid)
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let contact = store::replace(&tx, cx.tenant_id(), id, &valid)
             .await?
             .map_err(email_taken)?
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| cx.not_found(id))?;
         outbox::record(
             &tx,
-            caller.tenant_id,
-            "contact.updated",
+            cx.tenant_id(),
+            EventType::ContactUpdated,
             &event_data(&contact),
         )
         .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        commit(tx).await?;
         json(StatusCode::OK, &contact)
     })
     .await
 }
 
-/// `DELETE /api/v1/contacts/{id}` → 204.
+/// `DELETE /api/v1/contacts/{id}` → 204, and `contact.deleted` with the contact as it was.
 pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
-    auth.guard(req, SCOPE, |req, caller| async move {
-        let id = contact_id(&req)?;
-        let client = auth.db().client().await?;
-        if !store::delete(&**client, caller.tenant_id, id).await? {
-            return Err(not_found(id));
-        }
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: ContactId = cx.path_id()?;
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let contact = store::delete(&tx, cx.tenant_id(), id)
+            .await?
+            .ok_or_else(|| cx.not_found(id))?;
+        outbox::record(
+            &tx,
+            cx.tenant_id(),
+            EventType::ContactDeleted,
+            &event_data(&contact),
+        )
+        .await?;
+        commit(tx).await?;
         no_content()
     })
     .await

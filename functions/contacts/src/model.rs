@@ -1,37 +1,18 @@
 use chrono::{DateTime, Utc};
+use pm_domain::{ContactId, WorkspaceId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ContactStatus {
-    Subscribed,
-    Unsubscribed,
-    Bounced,
-}
-
-impl ContactStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactStatus::Subscribed => "subscribed",
-            ContactStatus::Unsubscribed => "unsubscribed",
-            ContactStatus::Bounced => "bounced",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "subscribed" => Some(ContactStatus::Subscribed),
-            "unsubscribed" => Some(ContactStatus::Unsubscribed),
-            "bounced" => Some(ContactStatus::Bounced),
-            _ => None,
-        }
+pm_domain::string_enum! {
+    pub enum ContactStatus {
+        Subscribed = "subscribed",
+        Unsubscribed = "unsubscribed",
+        Bounced = "bounced",
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
-    pub id: Uuid,
+    pub id: ContactId,
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -39,7 +20,7 @@ pub struct Contact {
     pub tags: Vec<String>,
     pub custom_fields: serde_json::Value,
     pub status: ContactStatus,
-    pub workspace_id: Option<Uuid>,
+    pub workspace_id: Option<WorkspaceId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -76,5 +57,5 @@ pub struct ValidContact {
     pub tags: Vec<String>,
     pub custom_fields: serde_json::Value,
     pub status: ContactStatus,
-    pub workspace_id: Option<Uuid>,
+    pub workspace_id: Option<WorkspaceId>,
 }

@@ -1,64 +1,55 @@
-use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{contains_pattern, Select, SortColumn};
-use pm_store::{DbError, Transaction};
+use pm_domain::paging::ListRequest;
+use pm_domain::{ContactId, TenantId, WorkspaceId};
+use pm_store::select::{contains_pattern, Select};
+use pm_store::{row, DbError, Transaction};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
-use uuid::Uuid;
 
 use crate::model::{Contact, ContactStatus, ValidContact};
+
+const TABLE: &str = "contacts";
 
 const COLUMNS: &str = "id, email, first_name, last_name, company, tags, custom_fields, \
     status, workspace_id, created_at, updated_at";
 
-pub const SORTING: Sorting = Sorting {
-    fields: &["created_at", "updated_at", "email"],
-    default_order: Order::Desc,
-};
-
-pub const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn::timestamp("created_at"),
-    SortColumn::timestamp("updated_at"),
-    SortColumn::text("email"),
-];
-
-fn contact_of(row: &Row) -> Contact {
-    let status: String = row.get("status");
-    Contact {
-        id: row.get("id"),
-        email: row.get("email"),
-        first_name: row.get("first_name"),
-        last_name: row.get("last_name"),
-        company: row.get("company"),
-        tags: row.get("tags"),
-        custom_fields: row.get("custom_fields"),
-        status: ContactStatus::parse(&status).unwrap_or(ContactStatus::Subscribed),
-        workspace_id: row.get("workspace_id"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
+fn contact_of(r: &Row) -> Result<Contact, DbError> {
+    Ok(Contact {
+        id: row::get(r, TABLE, "id")?,
+        email: row::get(r, TABLE, "email")?,
+        first_name: row::get(r, TABLE, "first_name")?,
+        last_name: row::get(r, TABLE, "last_name")?,
+        company: row::get(r, TABLE, "company")?,
+        tags: row::get(r, TABLE, "tags")?,
+        custom_fields: row::get(r, TABLE, "custom_fields")?,
+        status: row::get(r, TABLE, "status")?,
+        workspace_id: row::get(r, TABLE, "workspace_id")?,
+        created_at: row::get(r, TABLE, "created_at")?,
+        updated_at: row::get(r, TABLE, "updated_at")?,
+    })
 }
 
 /// A write that hit another contact's email: that contact's id (`None` if it was
 /// deleted in the instant between the conflict and the lookup).
-pub struct EmailTaken(pub Option<Uuid>);
+pub struct EmailTaken(pub Option<ContactId>);
 
 async fn holder_of_email(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
-) -> Result<Option<Uuid>, DbError> {
-    Ok(client
+) -> Result<Option<ContactId>, DbError> {
+    client
         .query_opt(
             "SELECT id FROM contacts WHERE tenant_id = $1 AND lower(email) = lower($2)",
             &[&tenant_id, &email],
         )
         .await?
-        .map(|row| row.get(0)))
+        .map(|r| row::get(&r, TABLE, "id"))
+        .transpose()
 }
 
 pub async fn insert(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     c: &ValidContact,
 ) -> Result<Result<Contact, EmailTaken>, DbError> {
     let row = tx
@@ -76,13 +67,13 @@ pub async fn insert(
                 &c.company,
                 &c.tags,
                 &c.custom_fields,
-                &c.status.as_str(),
+                &c.status,
                 &c.workspace_id,
             ],
         )
         .await?;
     match row {
-        Some(row) => Ok(Ok(contact_of(&row))),
+        Some(row) => Ok(Ok(contact_of(&row)?)),
         None => Ok(Err(EmailTaken(
             holder_of_email(tx, tenant_id, &c.email).await?,
         ))),
@@ -91,8 +82,8 @@ pub async fn insert(
 
 pub async fn get(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: ContactId,
 ) -> Result<Option<Contact>, DbError> {
     let row = client
         .query_opt(
@@ -100,14 +91,14 @@ pub async fn get(
             &[&tenant_id, &id],
         )
         .await?;
-    Ok(row.as_ref().map(contact_of))
+    row.as_ref().map(contact_of).transpose()
 }
 
 /// Replaces every writable field. `Ok(None)`: no such contact for this tenant.
 pub async fn replace(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: ContactId,
     c: &ValidContact,
 ) -> Result<Result<Option<Contact>, EmailTaken>, DbError> {
     // A savepoint, so a duplicate email does not abort the caller's transaction.
@@ -128,13 +119,13 @@ pub async fn replace(
                 &c.company,
                 &c.tags,
                 &c.custom_fields,
-                &c.status.as_str(),
+                &c.status,
                 &c.workspace_id,
             ],
         )
         .await;
     match updated {
-        Ok(row) => Ok(Ok(row.as_ref().map(contact_of))),
+        Ok(row) => Ok(Ok(row.as_ref().map(contact_of).transpose()?)),
         Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT replace_contact")
                 .await?;
@@ -146,18 +137,20 @@ pub async fn replace(
     }
 }
 
+/// Deletes the contact and returns it as it was (`None`: no such contact here).
 pub async fn delete(
-    client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> Result<bool, DbError> {
-    Ok(client
-        .execute(
-            "DELETE FROM contacts WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &id],
-        )
-        .await?
-        == 1)
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+    id: ContactId,
+) -> Result<Option<Contact>, DbError> {
+    tx.query_opt(
+        &format!("DELETE FROM contacts WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"),
+        &[&tenant_id, &id],
+    )
+    .await?
+    .as_ref()
+    .map(contact_of)
+    .transpose()
 }
 
 /// Filters a list request may carry, already validated.
@@ -166,7 +159,7 @@ pub struct Filters {
     pub email: Option<String>,
     pub tag: Option<String>,
     pub status: Option<ContactStatus>,
-    pub workspace_id: Option<Uuid>,
+    pub workspace_id: Option<WorkspaceId>,
     pub created_after: Option<chrono::DateTime<chrono::Utc>>,
     pub created_before: Option<chrono::DateTime<chrono::Utc>>,
     pub q: Option<String>,
@@ -174,7 +167,7 @@ pub struct Filters {
 
 pub async fn list(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     filters: Filters,
     list: &ListRequest,
 ) -> Result<Vec<Contact>, DbError> {
@@ -186,7 +179,7 @@ pub async fn list(
         select = select.and("tags @> ARRAY[?]::text[]", vec![Box::new(tag)]);
     }
     if let Some(status) = filters.status {
-        select = select.and("status = ?", vec![Box::new(status.as_str().to_string())]);
+        select = select.and("status = ?", vec![Box::new(status)]);
     }
     if let Some(workspace) = filters.workspace_id {
         select = select.and("workspace_id = ?", vec![Box::new(workspace)]);
@@ -209,6 +202,6 @@ pub async fn list(
             ],
         );
     }
-    let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
-    Ok(rows.iter().map(contact_of).collect())
+    let rows = select.page(list).fetch(client).await?;
+    rows.iter().map(contact_of).collect()
 }

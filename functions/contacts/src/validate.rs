@@ -1,6 +1,6 @@
+use pm_domain::WorkspaceId;
 use pm_http::email::is_valid_email;
 use pm_http::{ApiError, FieldError};
-use uuid::Uuid;
 
 use crate::model::{ContactInput, ContactStatus, ValidContact};
 
@@ -114,7 +114,7 @@ pub fn contact(input: &ContactInput) -> Result<ValidContact, ApiError> {
     let custom_fields = custom_fields(&input.custom_fields, &mut errors);
     let status = match input.status.as_deref() {
         None => ContactStatus::Subscribed,
-        Some(raw) => ContactStatus::parse(raw).unwrap_or_else(|| {
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
             errors.push(FieldError::new(
                 "status",
                 "invalid_value",
@@ -125,7 +125,7 @@ pub fn contact(input: &ContactInput) -> Result<ValidContact, ApiError> {
     };
     let workspace_id = match input.workspace_id.as_deref() {
         None => None,
-        Some(raw) => match Uuid::parse_str(raw) {
+        Some(raw) => match raw.parse::<WorkspaceId>() {
             Ok(id) => Some(id),
             Err(_) => {
                 errors.push(FieldError::new(

@@ -1,14 +1,16 @@
 //! The outbox relay: sends committed events that are not yet on the events queue, and
 //! marks them published.
 //!
-//! Events are claimed with `FOR UPDATE SKIP LOCKED`, sent, and marked in one
-//! transaction: if a send fails the transaction rolls back and the whole batch is sent
-//! again on the next run. Delivery is therefore at least once; consumers deduplicate by
-//! event id (webhook deliveries are unique per event and webhook).
+//! Events are claimed with `FOR UPDATE SKIP LOCKED`, sent in `SendMessageBatch`
+//! requests, and marked in one transaction: if a send fails the transaction rolls back
+//! and the whole claim is sent again on the next run. Delivery is therefore at least
+//! once; consumers deduplicate by event id (webhook deliveries are unique per event and
+//! webhook).
 
-use pm_ports::queue::{catalog, Queue};
+use pm_domain::{Event, EventId};
+use pm_ports::queue::{catalog, Queue, MAX_BATCH, MAX_BODY_BYTES};
 use pm_ports::PortError;
-use pm_store::{outbox, Db, DbError};
+use pm_store::{begin, commit, outbox, Db, DbError};
 
 /// Events per transaction.
 pub const BATCH: i64 = 100;
@@ -21,21 +23,41 @@ pub enum RelayError {
     Queue(#[from] PortError),
 }
 
+/// Splits events into runs that each fit one `SendMessageBatch` request: at most
+/// [`MAX_BATCH`] messages and [`MAX_BODY_BYTES`] in all.
+fn batches(events: &[Event]) -> Vec<&[Event]> {
+    let mut runs = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, event) in events.iter().enumerate() {
+        let size = catalog::EVENTS.encode(event).len();
+        if i > start && (i - start == MAX_BATCH || bytes + size > MAX_BODY_BYTES) {
+            runs.push(&events[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < events.len() {
+        runs.push(&events[start..]);
+    }
+    runs
+}
+
 /// Relays one batch; returns how many events were published.
 pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize, RelayError> {
     let mut client = db.client().await?;
-    let tx = client.transaction().await.map_err(DbError::from)?;
+    let tx = begin(&mut client).await?;
     let events = outbox::claim_unpublished(&tx, batch).await?;
     if events.is_empty() {
         return Ok(0);
     }
-    for event in &events {
-        let body = serde_json::to_string(event).expect("events serialize");
-        queue.send(catalog::EVENTS, &body, None).await?;
+    for run in batches(&events) {
+        for outcome in catalog::EVENTS.send_batch(queue, run).await? {
+            outcome?;
+        }
     }
-    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id).collect();
+    let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
     outbox::mark_published(&*tx, &ids).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    commit(tx).await?;
     Ok(events.len())
 }
 
@@ -58,4 +80,35 @@ pub async fn relay_pending(
         tracing::info!(events = total, "relayed outbox events");
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pm_domain::{EventType, TenantId};
+
+    fn event(data_bytes: usize) -> Event {
+        Event {
+            id: EventId::random(),
+            tenant_id: TenantId::random(),
+            event_type: EventType::ContactCreated,
+            occurred_at: chrono::Utc::now(),
+            data: serde_json::json!({ "x": "a".repeat(data_bytes) }),
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_ten_events_and_fit_one_request() {
+        let small: Vec<Event> = (0..25).map(|_| event(10)).collect();
+        let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [10, 10, 5]);
+
+        let big: Vec<Event> = (0..5).map(|_| event(100 * 1024)).collect();
+        let runs = batches(&big);
+        assert_eq!(runs.iter().map(|b| b.len()).collect::<Vec<_>>(), [2, 2, 1]);
+        for run in runs {
+            let bytes: usize = run.iter().map(|e| catalog::EVENTS.encode(e).len()).sum();
+            assert!(bytes <= MAX_BODY_BYTES);
+        }
+    }
 }

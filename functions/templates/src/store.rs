@@ -1,62 +1,31 @@
-use chrono::{DateTime, Utc};
-use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{contains_pattern, Select, SortColumn};
-use pm_store::DbError;
-use serde::Serialize;
+use pm_domain::paging::ListRequest;
+use pm_domain::{CampaignId, TemplateId, TenantId};
+use pm_store::select::{contains_pattern, Select};
+use pm_store::{row, DbError};
 use tokio_postgres::{GenericClient, Row};
-use uuid::Uuid;
 
+use crate::model::Template;
 use crate::render::TemplateParts;
+
+const TABLE: &str = "templates";
 
 const COLUMNS: &str = "id, name, subject, html, text_body, created_at, updated_at";
 
-pub const SORTING: Sorting = Sorting {
-    fields: &["created_at", "updated_at", "name"],
-    default_order: Order::Desc,
-};
-
-const SORT_COLUMNS: &[SortColumn] = &[
-    SortColumn::timestamp("created_at"),
-    SortColumn::timestamp("updated_at"),
-    SortColumn::text("name"),
-];
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Template {
-    pub id: Uuid,
-    pub name: String,
-    pub subject: String,
-    pub html: Option<String>,
-    pub text: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Template {
-    pub fn parts(&self) -> TemplateParts {
-        TemplateParts {
-            subject: self.subject.clone(),
-            html: self.html.clone(),
-            text: self.text.clone(),
-        }
-    }
-}
-
-fn template_of(row: &Row) -> Template {
-    Template {
-        id: row.get("id"),
-        name: row.get("name"),
-        subject: row.get("subject"),
-        html: row.get("html"),
-        text: row.get("text_body"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
+fn template_of(r: &Row) -> Result<Template, DbError> {
+    Ok(Template {
+        id: row::get(r, TABLE, "id")?,
+        name: row::get(r, TABLE, "name")?,
+        subject: row::get(r, TABLE, "subject")?,
+        html: row::get(r, TABLE, "html")?,
+        text: row::get(r, TABLE, "text_body")?,
+        created_at: row::get(r, TABLE, "created_at")?,
+        updated_at: row::get(r, TABLE, "updated_at")?,
+    })
 }
 
 pub async fn insert(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: &str,
     parts: &TemplateParts,
 ) -> Result<Template, DbError> {
@@ -69,13 +38,13 @@ pub async fn insert(
             &[&tenant_id, &name, &parts.subject, &parts.html, &parts.text],
         )
         .await?;
-    Ok(template_of(&row))
+    template_of(&row)
 }
 
 pub async fn get(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: TemplateId,
 ) -> Result<Option<Template>, DbError> {
     let row = client
         .query_opt(
@@ -83,13 +52,13 @@ pub async fn get(
             &[&tenant_id, &id],
         )
         .await?;
-    Ok(row.as_ref().map(template_of))
+    row.as_ref().map(template_of).transpose()
 }
 
 pub async fn replace(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: TemplateId,
     name: &str,
     parts: &TemplateParts,
 ) -> Result<Option<Template>, DbError> {
@@ -102,14 +71,14 @@ pub async fn replace(
             &[&tenant_id, &id, &name, &parts.subject, &parts.html, &parts.text],
         )
         .await?;
-    Ok(row.as_ref().map(template_of))
+    row.as_ref().map(template_of).transpose()
 }
 
 pub enum Deleted {
     Yes,
     NotFound,
     /// A campaign's step uses it: this campaign, for one.
-    InUse(Uuid),
+    InUse(CampaignId),
 }
 
 /// A campaign using the tenant's template (the tenant condition keeps another tenant's
@@ -121,11 +90,11 @@ const USED_BY: &str = "SELECT ct.campaign_id FROM campaign_templates ct \
 /// campaign_templates makes that hold even against a concurrent campaign update).
 pub async fn delete(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: TemplateId,
 ) -> Result<Deleted, DbError> {
     if let Some(row) = client.query_opt(USED_BY, &[&id, &tenant_id]).await? {
-        return Ok(Deleted::InUse(row.get(0)));
+        return Ok(Deleted::InUse(row::get(&row, TABLE, "campaign_id")?));
     }
     match client
         .execute(
@@ -138,7 +107,7 @@ pub async fn delete(
         Ok(_) => Ok(Deleted::NotFound),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
             match client.query_opt(USED_BY, &[&id, &tenant_id]).await? {
-                Some(row) => Ok(Deleted::InUse(row.get(0))),
+                Some(row) => Ok(Deleted::InUse(row::get(&row, TABLE, "campaign_id")?)),
                 None => Err(e.into()),
             }
         }
@@ -149,7 +118,7 @@ pub async fn delete(
 /// A page of templates; `name` filters by a case-insensitive substring.
 pub async fn list(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: Option<String>,
     list: &ListRequest,
 ) -> Result<Vec<Template>, DbError> {
@@ -157,6 +126,6 @@ pub async fn list(
     if let Some(name) = name {
         select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
-    let rows = select.page(list, SORT_COLUMNS).fetch(client).await?;
-    Ok(rows.iter().map(template_of).collect())
+    let rows = select.page(list).fetch(client).await?;
+    rows.iter().map(template_of).collect()
 }

@@ -1,13 +1,12 @@
 use std::path::Path;
 
 use serde::Serialize;
-use uuid::Uuid;
 
 /// What a script needs to use the running system, written by `--credentials-out`.
 #[derive(Serialize)]
 pub struct Credentials {
     pub base_url: String,
-    pub tenant_id: Uuid,
+    pub tenant_id: pm_domain::TenantId,
     /// A demo key with every scope, for `/api/v1` calls.
     pub api_key: String,
     /// A dashboard session (owner of the demo tenant), for key management.

@@ -6,7 +6,7 @@ use pm_local::runtime;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    pm_http::telemetry::init();
+    pm_runtime::telemetry::init();
     let env = runtime::local_env(Env::process());
     let command = match cli::parse(std::env::args().skip(1), &env) {
         Ok(command) => command,
@@ -43,9 +43,7 @@ async fn migrate(env: &Env) -> anyhow::Result<()> {
 /// Creates the platform secrets (lookup pepper, session signing key) in the configured
 /// secrets store if they are missing: run once per environment before the functions.
 async fn provision_secrets(env: &Env) -> anyhow::Result<()> {
-    let secrets = pm_ports::config::PortFactory::new(env.clone())
-        .secrets()
-        .await?;
+    let secrets = pm_runtime::Deps::new(env.clone()).secrets().await?;
     let created = pm_auth::platform::provision(secrets.as_ref()).await?;
     if created.is_empty() {
         println!("platform secrets already present; nothing changed");

@@ -3,9 +3,23 @@
 //! proves that template.yaml, openapi.yaml and this table list the same routes.
 
 use futures::future::BoxFuture;
+use pm_domain::Scope;
 use pm_http::{ApiError, Body, Request, RequestId, Response};
 
 use crate::App;
+
+/// Who may call a route. Tests drive the scope and tenant-isolation checks from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials (health checks).
+    Public,
+    /// Any valid API key.
+    AnyKey,
+    /// An API key holding this scope.
+    Key(Scope),
+    /// A dashboard session.
+    Session,
+}
 
 pub type Handler =
     for<'a> fn(Request, RequestId, &'a App) -> BoxFuture<'a, Result<Response<Body>, ApiError>>;
@@ -18,6 +32,7 @@ pub struct Route {
     pub function: &'static str,
     /// The binary (`src/bin/<name>.rs`) that runs it in Lambda.
     pub binary: &'static str,
+    pub access: Access,
     pub handler: Handler,
 }
 
@@ -29,6 +44,7 @@ pub const ROUTES: &[Route] = &[
         path: "/health",
         function: "HealthFunction",
         binary: "health",
+        access: Access::Public,
         handler: |req, id, app| Box::pin(pm_health::handle(req, id, &app.db)),
     },
     Route {
@@ -36,6 +52,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/me",
         function: "MeFunction",
         binary: "me",
+        access: Access::AnyKey,
         handler: |req, _, app| Box::pin(pm_account::me(req, &app.auth)),
     },
     Route {
@@ -43,15 +60,15 @@ pub const ROUTES: &[Route] = &[
         path: KEYS,
         function: "CreateApiKeyFunction",
         binary: "create_api_key",
-        handler: |req, _, app| {
-            Box::pin(async move { pm_api_keys::create(req, &app.sessions, &app.issuer()).await })
-        },
+        access: Access::Session,
+        handler: |req, _, app| Box::pin(pm_api_keys::create(req, &app.sessions, &app.issuer)),
     },
     Route {
         method: "GET",
         path: KEYS,
         function: "ListApiKeysFunction",
         binary: "list_api_keys",
+        access: Access::Session,
         handler: |req, _, app| Box::pin(pm_api_keys::list(req, &app.sessions, &app.db)),
     },
     Route {
@@ -59,6 +76,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/platform/api-keys/{id}",
         function: "RevokeApiKeyFunction",
         binary: "revoke_api_key",
+        access: Access::Session,
         handler: |req, _, app| Box::pin(pm_api_keys::revoke(req, &app.sessions, &app.db)),
     },
     Route {
@@ -66,17 +84,15 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/platform/api-keys/{id}/regenerate",
         function: "RegenerateApiKeyFunction",
         binary: "regenerate_api_key",
-        handler: |req, _, app| {
-            Box::pin(
-                async move { pm_api_keys::regenerate(req, &app.sessions, &app.issuer()).await },
-            )
-        },
+        access: Access::Session,
+        handler: |req, _, app| Box::pin(pm_api_keys::regenerate(req, &app.sessions, &app.issuer)),
     },
     Route {
         method: "GET",
         path: "/api/v1/platform/api-keys/{id}/usage",
         function: "ApiKeyUsageFunction",
         binary: "api_key_usage",
+        access: Access::Session,
         handler: |req, _, app| Box::pin(pm_api_keys::usage(req, &app.sessions, &app.db)),
     },
     Route {
@@ -84,6 +100,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/contacts",
         function: "ListContactsFunction",
         binary: "list_contacts",
+        access: Access::Key(Scope::ManageContacts),
         handler: |req, _, app| Box::pin(pm_contacts::list(req, &app.auth)),
     },
     Route {
@@ -91,6 +108,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/contacts",
         function: "CreateContactFunction",
         binary: "create_contact",
+        access: Access::Key(Scope::ManageContacts),
         handler: |req, _, app| Box::pin(pm_contacts::create(req, &app.auth)),
     },
     Route {
@@ -98,6 +116,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/contacts/{id}",
         function: "GetContactFunction",
         binary: "get_contact",
+        access: Access::Key(Scope::ManageContacts),
         handler: |req, _, app| Box::pin(pm_contacts::get(req, &app.auth)),
     },
     Route {
@@ -105,6 +124,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/contacts/{id}",
         function: "ReplaceContactFunction",
         binary: "replace_contact",
+        access: Access::Key(Scope::ManageContacts),
         handler: |req, _, app| Box::pin(pm_contacts::replace(req, &app.auth)),
     },
     Route {
@@ -112,6 +132,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/contacts/{id}",
         function: "DeleteContactFunction",
         binary: "delete_contact",
+        access: Access::Key(Scope::ManageContacts),
         handler: |req, _, app| Box::pin(pm_contacts::delete(req, &app.auth)),
     },
     Route {
@@ -119,6 +140,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates",
         function: "ListTemplatesFunction",
         binary: "list_templates",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::list(req, &app.auth)),
     },
     Route {
@@ -126,6 +148,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates",
         function: "CreateTemplateFunction",
         binary: "create_template",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::create(req, &app.auth)),
     },
     Route {
@@ -133,6 +156,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates/{id}",
         function: "GetTemplateFunction",
         binary: "get_template",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::get(req, &app.auth)),
     },
     Route {
@@ -140,6 +164,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates/{id}",
         function: "ReplaceTemplateFunction",
         binary: "replace_template",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::replace(req, &app.auth)),
     },
     Route {
@@ -147,6 +172,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates/{id}",
         function: "DeleteTemplateFunction",
         binary: "delete_template",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::delete(req, &app.auth)),
     },
     Route {
@@ -154,6 +180,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/templates/{id}/render",
         function: "RenderTemplateFunction",
         binary: "render_template",
+        access: Access::Key(Scope::ManageTemplates),
         handler: |req, _, app| Box::pin(pm_templates::render(req, &app.auth)),
     },
     Route {
@@ -161,6 +188,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns",
         function: "ListCampaignsFunction",
         binary: "list_campaigns",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::list(req, &app.auth)),
     },
     Route {
@@ -168,6 +196,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns",
         function: "CreateCampaignFunction",
         binary: "create_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::create(req, &app.auth)),
     },
     Route {
@@ -175,6 +204,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns/{id}",
         function: "GetCampaignFunction",
         binary: "get_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::get(req, &app.auth)),
     },
     Route {
@@ -182,6 +212,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns/{id}",
         function: "ReplaceCampaignFunction",
         binary: "replace_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::replace(req, &app.auth)),
     },
     Route {
@@ -189,6 +220,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns/{id}",
         function: "DeleteCampaignFunction",
         binary: "delete_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::delete(req, &app.auth)),
     },
     Route {
@@ -196,6 +228,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns/{id}/start",
         function: "StartCampaignFunction",
         binary: "start_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::start(req, &app.auth)),
     },
     Route {
@@ -203,6 +236,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/campaigns/{id}/pause",
         function: "PauseCampaignFunction",
         binary: "pause_campaign",
+        access: Access::Key(Scope::ManageCampaigns),
         handler: |req, _, app| Box::pin(pm_campaigns::pause(req, &app.auth)),
     },
 ];

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use pm_config::Env;
+use pm_runtime::Deps;
 use pm_store::tenants::Tenant;
 use pm_store::DatabaseConfig;
 use tokio::sync::watch;
@@ -91,7 +92,7 @@ impl Running {
 pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running> {
     let database = DatabaseConfig::from_env(env)?;
     prepare_database(&database).await?;
-    let app = App::build(&database, env).await?;
+    let app = App::build(&Deps::new(env.clone())).await?;
     let tenant = seed::demo_tenant(&app.db).await?;
     let api_key = seed::demo_api_key(&app, &tenant).await?;
     let session_token = seed::demo_session(&app, &tenant);

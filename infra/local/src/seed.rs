@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use pm_auth::session::Role;
-use pm_auth::Scope;
-use pm_store::tenants::{self, Plan, Tenant};
+use pm_domain::{Plan, Scope};
+use pm_store::tenants::{self, Tenant};
 use pm_store::{Db, DbError};
 
 use crate::App;
@@ -43,8 +43,8 @@ pub async fn demo_api_key(app: &App, tenant: &Tenant) -> anyhow::Result<String> 
             .map_err(DbError::from)?;
     }
     let issued = app
-        .issuer()
-        .create(tenant.id, DEMO_KEY_NAME, &Scope::ALL, DEMO_USER)
+        .issuer
+        .create(tenant.id, DEMO_KEY_NAME, Scope::ALL, DEMO_USER)
         .await
         .map_err(|e| anyhow::anyhow!("creating the demo API key: {e}"))?;
     Ok(issued.secret.expose().clone())

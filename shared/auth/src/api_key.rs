@@ -8,19 +8,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{HeaderName, HeaderValue, StatusCode};
+use pm_domain::{ApiKeyId, Plan, Scope, TenantId};
+use pm_http::resource::Resource;
 use pm_http::{ApiError, Body, Request, Response};
 use pm_ports::kv::KeyValue;
 use pm_ports::secrets::SecretStore;
-use pm_store::tenants::Plan;
 use pm_store::Db;
-use uuid::Uuid;
 
+use crate::context::Ctx;
 use crate::keys::{self, Pepper};
 use crate::ratelimit::{self, Decision};
 use crate::session::{bearer, unauthorized};
 use crate::store::{self, AuthRecord};
 use crate::usage::{FlushMode, UsageRecorder};
-use crate::Scope;
 
 /// How long a successful bcrypt check is trusted for a key. Revocation does not wait
 /// for this: the key's row is read on every request.
@@ -30,11 +30,11 @@ const CACHE_LIMIT: usize = 10_000;
 /// The authenticated caller of an API route.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub key_id: Uuid,
+    pub key_id: ApiKeyId,
     pub key_name: String,
     pub display: String,
     pub scopes: Vec<Scope>,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub tenant_name: String,
     pub plan: Plan,
     pub requests_per_minute: u32,
@@ -56,7 +56,7 @@ impl From<AuthRecord> for Caller {
 }
 
 /// Where a key's bcrypt hash lives in the secrets port.
-pub fn hash_path(tenant_id: Uuid, key_id: Uuid) -> String {
+pub fn hash_path(tenant_id: TenantId, key_id: ApiKeyId) -> String {
     format!("api_keys/{tenant_id}/{key_id}")
 }
 
@@ -67,7 +67,7 @@ pub struct ApiKeyAuth {
     pepper: Pepper,
     usage: UsageRecorder,
     /// key id → when its bcrypt check last passed in this process.
-    verified: Mutex<HashMap<Uuid, Instant>>,
+    verified: Mutex<HashMap<ApiKeyId, Instant>>,
     bcrypt_checks: AtomicU64,
 }
 
@@ -94,25 +94,6 @@ impl ApiKeyAuth {
         }
     }
 
-    /// The middleware as a Lambda builds it at cold start: database, secrets (pepper and
-    /// key hashes) and key-value store (rate limits), usage flushed after each request.
-    pub async fn from_env(
-        env: &pm_config::Env,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let ports = pm_ports::config::PortFactory::new(env.clone());
-        let secrets = ports.secrets().await?;
-        let pepper = crate::platform::pepper(secrets.as_ref()).await?;
-        let db = Db::new(&pm_store::DatabaseConfig::from_env(env)?)?;
-        let kv = ports.key_value().await?;
-        Ok(Self::new(
-            db,
-            secrets,
-            kv,
-            pepper,
-            FlushMode::AfterEachRequest,
-        ))
-    }
-
     /// The database the middleware reads keys from; handlers use it too.
     pub fn db(&self) -> &Db {
         &self.db
@@ -127,9 +108,44 @@ impl ApiKeyAuth {
         &self.usage
     }
 
-    /// Runs `handler` for an authenticated caller holding `scope` (or any key when
-    /// `None`), within the key's rate limit, and counts the request.
-    pub async fn guard<F, Fut>(
+    /// Runs a resource's handler for an authenticated caller holding the resource's
+    /// scope, within the key's rate limit, and counts the request.
+    pub async fn guard<'a, F, Fut>(
+        &'a self,
+        req: Request,
+        resource: &'static Resource,
+        handler: F,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        F: FnOnce(Ctx<'a>) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        self.run(req, resource.scope, |req, caller| {
+            handler(Ctx {
+                req,
+                caller,
+                resource,
+                db: &self.db,
+            })
+        })
+        .await
+    }
+
+    /// Like [`guard`](Self::guard) for a route that any valid key may call (no scope,
+    /// no resource): `GET /api/v1/me`.
+    pub async fn guard_any_key<F, Fut>(
+        &self,
+        req: Request,
+        handler: F,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        F: FnOnce(Request, Caller) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        self.run(req, None, handler).await
+    }
+
+    async fn run<F, Fut>(
         &self,
         req: Request,
         scope: Option<Scope>,
@@ -212,7 +228,7 @@ impl ApiKeyAuth {
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
         match ratelimit::take(
             self.kv.as_ref(),
-            &ratelimit::bucket_key(caller.key_id),
+            caller.key_id,
             caller.requests_per_minute,
             now_ms,
         )
@@ -244,7 +260,7 @@ impl ApiKeyAuth {
         Ok(record.into())
     }
 
-    fn recently_verified(&self, key_id: Uuid) -> bool {
+    fn recently_verified(&self, key_id: ApiKeyId) -> bool {
         self.verified
             .lock()
             .expect("verified cache poisoned")

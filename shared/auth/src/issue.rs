@@ -2,17 +2,18 @@
 //! row is still uncommitted: if the secrets store fails, the transaction rolls back and
 //! nothing usable is left; a committed row always has its hash.
 
+use std::sync::Arc;
+
 use http::StatusCode;
 use pm_config::Redacted;
 use pm_http::ApiError;
 use pm_ports::secrets::{SecretData, SecretStore};
 use pm_store::{Db, DbError};
-use uuid::Uuid;
 
 use crate::api_key::hash_path;
 use crate::keys::{self, Pepper};
 use crate::store::{self, KeyStatus, KeyView, NewKey};
-use crate::Scope;
+use pm_domain::{ApiKeyId, Scope, TenantId};
 
 /// At most 24 hours of overlap when rolling a key (as Stripe allows).
 pub const MAX_GRACE_SECONDS: i64 = 24 * 60 * 60;
@@ -23,10 +24,13 @@ pub struct Issued {
     pub secret: Redacted<String>,
 }
 
-pub struct Issuer<'a> {
-    pub db: &'a Db,
-    pub secrets: &'a dyn SecretStore,
-    pub pepper: &'a Pepper,
+/// Creates and rolls keys: the database for rows, the secrets port for hashes, the
+/// pepper for lookup hashes. Built once per process (see [`crate::build::issuer`]).
+#[derive(Clone)]
+pub struct Issuer {
+    pub db: Db,
+    pub secrets: Arc<dyn SecretStore>,
+    pub pepper: Pepper,
 }
 
 fn store_unavailable() -> ApiError {
@@ -39,10 +43,10 @@ fn store_unavailable() -> ApiError {
     .with_header("retry-after", "1")
 }
 
-impl Issuer<'_> {
+impl Issuer {
     pub async fn create(
         &self,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         name: &str,
         scopes: &[Scope],
         created_by: &str,
@@ -60,8 +64,8 @@ impl Issuer<'_> {
     /// working now, or after `grace_seconds` (at most 24 h).
     pub async fn roll(
         &self,
-        tenant_id: Uuid,
-        id: Uuid,
+        tenant_id: TenantId,
+        id: ApiKeyId,
         grace_seconds: i64,
         created_by: &str,
     ) -> Result<(Issued, KeyView), ApiError> {
@@ -69,19 +73,13 @@ impl Issuer<'_> {
         let tx = client.transaction().await.map_err(DbError::from)?;
         let old = store::lock_for_roll(&tx, tenant_id, id)
             .await?
-            .ok_or_else(|| pm_http::resource::not_found("API key", id))?;
+            .ok_or_else(|| store::RESOURCE.not_found(id))?;
         if old.status != KeyStatus::Active {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "key_not_active",
                 "Key cannot be rolled",
-                format!(
-                    "only active keys can be rolled; this key is {}",
-                    serde_json::to_value(old.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                ),
+                format!("only active keys can be rolled; this key is {}", old.status),
             ));
         }
         let issued = self
@@ -99,13 +97,13 @@ impl Issuer<'_> {
     async fn insert(
         &self,
         tx: &pm_store::Transaction<'_>,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         name: &str,
         scopes: &[Scope],
         created_by: &str,
     ) -> Result<Issued, ApiError> {
         let secret = keys::generate();
-        let id = Uuid::new_v4();
+        let id = ApiKeyId::random();
         let display = keys::display_form(secret.expose());
         let lookup = self.pepper.lookup_hash(secret.expose());
         store::insert(
@@ -148,7 +146,7 @@ impl Issuer<'_> {
     async fn commit(
         &self,
         tx: pm_store::PooledTransaction<'_>,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         issued: &Issued,
     ) -> Result<(), ApiError> {
         if let Err(e) = tx.commit().await {

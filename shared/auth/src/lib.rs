@@ -5,15 +5,16 @@
 //! - Dashboard sessions: HS256 JWTs carrying user, tenant and role.
 
 pub mod api_key;
+pub mod build;
+mod context;
 pub mod issue;
 pub mod keys;
 pub mod platform;
 pub mod ratelimit;
-pub mod scopes;
 pub mod session;
 pub mod store;
 pub mod usage;
 
 pub use api_key::{ApiKeyAuth, Caller};
-pub use scopes::Scope;
+pub use context::Ctx;
 pub use session::{Role, Session};

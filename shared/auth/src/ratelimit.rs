@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use pm_http::ApiError;
-use pm_ports::kv::{Expect, KeyValue};
+use pm_ports::kv::{Expect, KeyValue, Namespace, Versioned};
 use pm_ports::PortError;
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +18,13 @@ const BUCKET_TTL: Duration = Duration::from_secs(120);
 const MAX_ATTEMPTS: usize = 64;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Bucket {
+pub struct Bucket {
     tokens: f64,
     at_ms: u64,
 }
+
+/// One bucket per API key id.
+pub const BUCKETS: Namespace<Bucket> = Namespace::new("ratelimit");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -66,34 +69,32 @@ impl Decision {
     }
 }
 
-pub fn bucket_key(key_id: uuid::Uuid) -> String {
-    format!("ratelimit:{key_id}")
-}
-
-/// Takes one token from the bucket at `key` at time `now_ms` (milliseconds since the
-/// epoch; a parameter so tests can hold the clock still).
+/// Takes one token from the bucket `bucket` (an API key id) at time `now_ms`
+/// (milliseconds since the epoch; a parameter so tests can hold the clock still).
 pub async fn take(
     kv: &dyn KeyValue,
-    key: &str,
+    bucket: impl std::fmt::Display,
     per_minute: u32,
     now_ms: u64,
 ) -> Result<Decision, PortError> {
     let capacity = f64::from(per_minute.max(1));
     let per_ms = capacity / 60_000.0;
+    let bucket = bucket.to_string();
     for _ in 0..MAX_ATTEMPTS {
-        let current = kv.get(key).await?;
-        let (tokens, expect) = match &current {
+        let (tokens, expect) = match BUCKETS.get(kv, &bucket).await? {
             None => (capacity, Expect::Absent),
-            Some(item) => {
-                let bucket: Bucket = serde_json::from_str(&item.value).unwrap_or(Bucket {
-                    tokens: capacity,
-                    at_ms: now_ms,
-                });
-                let elapsed = now_ms.saturating_sub(bucket.at_ms) as f64;
+            Some(Ok(Versioned { value, version })) => {
+                let elapsed = now_ms.saturating_sub(value.at_ms) as f64;
                 (
-                    (bucket.tokens + elapsed * per_ms).min(capacity),
-                    Expect::Version(item.version),
+                    (value.tokens + elapsed * per_ms).min(capacity),
+                    Expect::Version(version),
                 )
+            }
+            // Not written by this code (or by an older shape of it): start the bucket
+            // afresh over it, and say so.
+            Some(Err((e, version))) => {
+                tracing::warn!(error = %e, "replacing an undecodable rate-limit bucket");
+                (capacity, Expect::Version(version))
             }
         };
         let decide = |left: f64, allowed: bool| Decision {
@@ -112,13 +113,12 @@ pub async fn take(
             return Ok(decide(tokens, false));
         }
         let left = tokens - 1.0;
-        let next = serde_json::to_string(&Bucket {
+        let next = Bucket {
             tokens: left,
             at_ms: now_ms,
-        })
-        .expect("buckets serialize");
-        if kv
-            .put_if(key, &next, expect, Some(BUCKET_TTL))
+        };
+        if BUCKETS
+            .put_if(kv, &bucket, &next, expect, Some(BUCKET_TTL))
             .await?
             .is_some()
         {

@@ -6,25 +6,26 @@ use std::time::Duration;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pm_config::Redacted;
+use pm_domain::TenantId;
 use pm_http::{ApiError, Request};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 const ISSUER: &str = "penguinmails";
 const AUDIENCE: &str = "penguinmails-dashboard";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
+pm_domain::string_enum! {
+    /// A dashboard user's role in their tenant.
+    pub enum Role {
+        Owner = "owner",
+        Admin = "admin",
+        Member = "member",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub user_id: String,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub role: Role,
 }
 
@@ -46,7 +47,7 @@ impl Session {
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     role: Role,
     iss: String,
     aud: String,
@@ -63,7 +64,7 @@ impl SessionKey {
         Self(Redacted::new(bytes))
     }
 
-    pub fn issue(&self, user_id: &str, tenant_id: Uuid, role: Role, ttl: Duration) -> String {
+    pub fn issue(&self, user_id: &str, tenant_id: TenantId, role: Role, ttl: Duration) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -149,7 +150,7 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_with_the_same_key_only() {
-        let tenant = Uuid::new_v4();
+        let tenant = TenantId::random();
         let token = key(1).issue("u1", tenant, Role::Admin, Duration::from_secs(60));
         let session = key(1).verify(&token).unwrap();
         assert_eq!(session.tenant_id, tenant);
@@ -162,7 +163,7 @@ mod tests {
     fn expired_tokens_fail() {
         let old = Claims {
             sub: "u1".into(),
-            tenant_id: Uuid::nil(),
+            tenant_id: TenantId::from(uuid::Uuid::nil()),
             role: Role::Owner,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -182,7 +183,7 @@ mod tests {
     fn members_cannot_manage() {
         let member = Session {
             user_id: "u".into(),
-            tenant_id: Uuid::nil(),
+            tenant_id: TenantId::from(uuid::Uuid::nil()),
             role: Role::Member,
         };
         assert_eq!(

@@ -2,20 +2,20 @@
 //! key is indistinguishable from a missing one.
 
 use chrono::{DateTime, Utc};
-use pm_http::list::{ListRequest, Order, Sorting};
-use pm_store::select::{Select, SortColumn};
-use pm_store::tenants::Plan;
-use pm_store::{DbError, Transaction};
+use pm_domain::paging::{ListRequest, Order, SortField, SortKind, Sorting};
+use pm_domain::{ApiKeyId, Plan, Scope, TenantId};
+use pm_http::resource::Resource;
+use pm_store::select::Select;
+use pm_store::{row, DbError, Transaction};
 use serde::Serialize;
 use tokio_postgres::{GenericClient, Row};
-use uuid::Uuid;
 
-use crate::Scope;
+const TABLE: &str = "api_keys";
 
 /// A key as the dashboard sees it: never the key itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyView {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub name: String,
     /// `pm_live_abcd…wxyz`
     pub display: String,
@@ -28,24 +28,24 @@ pub struct KeyView {
     pub error_count: i64,
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub replaced_by: Option<Uuid>,
+    pub replaced_by: Option<ApiKeyId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyStatus {
-    Active,
-    /// Rolled with a grace period that has not ended.
-    Expiring,
-    Expired,
-    Revoked,
+pm_domain::string_enum! {
+    pub enum KeyStatus {
+        Active = "active",
+        /// Rolled with a grace period that has not ended.
+        Expiring = "expiring",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
 }
 
 /// What authentication needs about a key and its tenant, in one query.
 #[derive(Debug, Clone)]
 pub struct AuthRecord {
-    pub key_id: Uuid,
-    pub tenant_id: Uuid,
+    pub key_id: ApiKeyId,
+    pub tenant_id: TenantId,
     pub tenant_name: String,
     pub plan: Plan,
     pub requests_per_minute: u32,
@@ -56,8 +56,8 @@ pub struct AuthRecord {
 }
 
 pub struct NewKey<'a> {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: ApiKeyId,
+    pub tenant_id: TenantId,
     pub name: &'a str,
     pub display: &'a str,
     pub lookup_hash: &'a [u8],
@@ -75,40 +75,30 @@ const USAGE_JOIN: &str = "LEFT JOIN LATERAL (SELECT sum(requests) AS requests, \
     sum(errors) AS errors, max(last_used_at) AS last_used_at \
     FROM api_key_usage WHERE key_id = k.id) u ON true";
 
-fn scopes_of(row: &Row) -> Vec<Scope> {
-    let names: Vec<String> = row.get("scopes");
-    // The column only ever receives Scope names; skip anything unknown rather than fail.
-    names.iter().filter_map(|n| n.parse().ok()).collect()
-}
-
-fn view_of(row: &Row) -> KeyView {
-    let revoked_at: Option<DateTime<Utc>> = row.get("revoked_at");
-    let expires_at: Option<DateTime<Utc>> = row.get("expires_at");
+fn view_of(row: &Row) -> Result<KeyView, DbError> {
+    let revoked_at: Option<DateTime<Utc>> = row::get(row, TABLE, "revoked_at")?;
+    let expires_at: Option<DateTime<Utc>> = row::get(row, TABLE, "expires_at")?;
     let status = match (revoked_at, expires_at) {
         (Some(_), _) => KeyStatus::Revoked,
         (None, Some(at)) if at <= Utc::now() => KeyStatus::Expired,
         (None, Some(_)) => KeyStatus::Expiring,
         (None, None) => KeyStatus::Active,
     };
-    KeyView {
-        id: row.get("id"),
-        name: row.get("name"),
-        display: row.get("display"),
-        scopes: scopes_of(row),
+    Ok(KeyView {
+        id: row::get(row, TABLE, "id")?,
+        name: row::get(row, TABLE, "name")?,
+        display: row::get(row, TABLE, "display")?,
+        scopes: row::get(row, TABLE, "scopes")?,
         status,
-        created_by: row.get("created_by"),
-        created_at: row.get("created_at"),
-        last_used_at: row.get("last_used_at"),
-        request_count: row.get("requests"),
-        error_count: row.get("errors"),
+        created_by: row::get(row, TABLE, "created_by")?,
+        created_at: row::get(row, TABLE, "created_at")?,
+        last_used_at: row::get(row, TABLE, "last_used_at")?,
+        request_count: row::get(row, TABLE, "requests")?,
+        error_count: row::get(row, TABLE, "errors")?,
         revoked_at,
         expires_at,
-        replaced_by: row.get("replaced_by"),
-    }
-}
-
-fn scope_names(scopes: &[Scope]) -> Vec<&'static str> {
-    scopes.iter().map(|s| s.as_str()).collect()
+        replaced_by: row::get(row, TABLE, "replaced_by")?,
+    })
 }
 
 pub async fn insert(tx: &Transaction<'_>, key: &NewKey<'_>) -> Result<(), DbError> {
@@ -121,7 +111,7 @@ pub async fn insert(tx: &Transaction<'_>, key: &NewKey<'_>) -> Result<(), DbErro
             &key.name,
             &key.display,
             &key.lookup_hash,
-            &scope_names(key.scopes),
+            &key.scopes,
             &key.created_by,
         ],
     )
@@ -131,51 +121,57 @@ pub async fn insert(tx: &Transaction<'_>, key: &NewKey<'_>) -> Result<(), DbErro
 
 pub async fn get(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: ApiKeyId,
 ) -> Result<Option<KeyView>, DbError> {
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN} WHERE k.tenant_id = $1 AND k.id = $2"
     );
-    Ok(client
+    client
         .query_opt(&sql, &[&tenant_id, &id])
         .await?
         .as_ref()
-        .map(view_of))
+        .map(view_of)
+        .transpose()
 }
 
-/// Keys may be listed by creation time only (newest first by default).
-pub const SORTING: Sorting = Sorting {
-    fields: &["created_at"],
-    default_order: Order::Desc,
+/// API keys as a resource of the dashboard's key management (session routes, so no
+/// scope). Keys may be listed by creation time only (newest first by default).
+pub static RESOURCE: Resource = Resource {
+    name: "API key",
+    scope: None,
+    base_path: "/api/v1/platform/api-keys",
+    sorting: Sorting {
+        fields: &[SortField {
+            name: "created_at",
+            column: "k.created_at",
+            kind: SortKind::Timestamp,
+        }],
+        default_order: Order::Desc,
+    },
 };
-const SORT_COLUMNS: &[SortColumn] = &[SortColumn {
-    field: "created_at",
-    column: "k.created_at",
-    cast: "timestamptz",
-}];
 
 /// A page of the tenant's keys (`limit + 1` rows, for [`ListRequest::page`]).
 pub async fn list(
     client: &impl GenericClient,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     list: &ListRequest,
 ) -> Result<Vec<KeyView>, DbError> {
     let rows = Select::new(
         &format!("SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN}"),
         tenant_id,
     )
-    .page(list, SORT_COLUMNS)
+    .page(list)
     .fetch(client)
     .await?;
-    Ok(rows.iter().map(view_of).collect())
+    rows.iter().map(view_of).collect()
 }
 
 /// Revokes the key (idempotent). `false` when the tenant has no such key.
 pub async fn revoke(
     client: &impl GenericClient,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: ApiKeyId,
 ) -> Result<bool, DbError> {
     let updated = client
         .execute(
@@ -190,25 +186,25 @@ pub async fn revoke(
 /// The key being rolled, locked for the rest of the transaction.
 pub async fn lock_for_roll(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
-    id: Uuid,
+    tenant_id: TenantId,
+    id: ApiKeyId,
 ) -> Result<Option<KeyView>, DbError> {
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM api_keys k {USAGE_JOIN} \
          WHERE k.tenant_id = $1 AND k.id = $2 FOR UPDATE OF k"
     );
-    Ok(tx
-        .query_opt(&sql, &[&tenant_id, &id])
+    tx.query_opt(&sql, &[&tenant_id, &id])
         .await?
         .as_ref()
-        .map(view_of))
+        .map(view_of)
+        .transpose()
 }
 
 /// Ends the old key of a roll: at once (`grace_seconds` 0) or after the grace period.
 pub async fn retire(
     tx: &Transaction<'_>,
-    id: Uuid,
-    replaced_by: Uuid,
+    id: ApiKeyId,
+    replaced_by: ApiKeyId,
     grace_seconds: i64,
 ) -> Result<(), DbError> {
     tx.execute(
@@ -238,38 +234,27 @@ pub async fn find_for_auth(
         .await?;
     let row = client.query_opt(&statement, &[&lookup_hash]).await?;
     let Some(row) = row else { return Ok(None) };
-    let plan: Plan = row
-        .get::<_, String>("plan")
-        .parse()
-        .map_err(DbError::Unavailable)?;
-    let override_rpm: Option<i32> = row.get("rate_limit_per_minute");
+    let plan: Plan = row::get(&row, TABLE, "plan")?;
+    let override_rpm: Option<i32> = row::get(&row, TABLE, "rate_limit_per_minute")?;
     Ok(Some(AuthRecord {
-        key_id: row.get("id"),
-        tenant_id: row.get("tenant_id"),
-        tenant_name: row.get("tenant_name"),
+        key_id: row::get(&row, TABLE, "id")?,
+        tenant_id: row::get(&row, TABLE, "tenant_id")?,
+        tenant_name: row::get(&row, TABLE, "tenant_name")?,
         plan,
         requests_per_minute: override_rpm
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or_else(|| plan.requests_per_minute()),
-        name: row.get("name"),
-        display: row.get("display"),
-        scopes: scopes_of(&row),
-        usable: row.get("usable"),
+        name: row::get(&row, TABLE, "name")?,
+        display: row::get(&row, TABLE, "display")?,
+        scopes: row::get(&row, TABLE, "scopes")?,
+        usable: row::get(&row, TABLE, "usable")?,
     }))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Granularity {
-    Minute,
-    Hour,
-}
-
-impl Granularity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Granularity::Minute => "minute",
-            Granularity::Hour => "hour",
-        }
+pm_domain::string_enum! {
+    pub enum Granularity {
+        Minute = "minute",
+        Hour = "hour",
     }
 }
 
@@ -285,7 +270,7 @@ pub struct UsagePoint {
 /// gap filling.
 pub async fn usage_series(
     client: &impl GenericClient,
-    key_id: Uuid,
+    key_id: ApiKeyId,
     granularity: Granularity,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -303,12 +288,13 @@ pub async fn usage_series(
             &[&key_id, &from, &to, &step],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| UsagePoint {
-            at: r.get("at"),
-            requests: r.get("requests"),
-            errors: r.get("errors"),
+    rows.iter()
+        .map(|r| {
+            Ok(UsagePoint {
+                at: row::get(r, "api_key_usage", "at")?,
+                requests: row::get(r, "api_key_usage", "requests")?,
+                errors: row::get(r, "api_key_usage", "errors")?,
+            })
         })
-        .collect())
+        .collect()
 }

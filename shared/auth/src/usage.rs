@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use pm_domain::ApiKeyId;
 use pm_store::{Db, DbError};
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlushMode {
@@ -31,7 +31,7 @@ struct Tally {
 pub struct UsageRecorder {
     writer: i32,
     mode: FlushMode,
-    pending: Mutex<HashMap<(Uuid, DateTime<Utc>), Tally>>,
+    pending: Mutex<HashMap<(ApiKeyId, DateTime<Utc>), Tally>>,
 }
 
 impl UsageRecorder {
@@ -49,7 +49,7 @@ impl UsageRecorder {
         self.mode
     }
 
-    pub fn record(&self, key_id: Uuid, is_error: bool) {
+    pub fn record(&self, key_id: ApiKeyId, is_error: bool) {
         let now = Utc::now();
         let minute = now
             .duration_trunc(TimeDelta::minutes(1))
@@ -63,7 +63,7 @@ impl UsageRecorder {
 
     /// Writes everything recorded so far. Returns how many (key, minute) rows it wrote.
     pub async fn flush(&self, db: &Db) -> Result<usize, DbError> {
-        let batch: Vec<((Uuid, DateTime<Utc>), Tally)> = {
+        let batch: Vec<((ApiKeyId, DateTime<Utc>), Tally)> = {
             let mut pending = self.pending.lock().expect("usage lock poisoned");
             pending.drain().collect()
         };
@@ -82,9 +82,9 @@ impl UsageRecorder {
     async fn write(
         &self,
         db: &Db,
-        batch: &[((Uuid, DateTime<Utc>), Tally)],
+        batch: &[((ApiKeyId, DateTime<Utc>), Tally)],
     ) -> Result<(), DbError> {
-        let keys: Vec<Uuid> = batch.iter().map(|((k, _), _)| *k).collect();
+        let keys: Vec<ApiKeyId> = batch.iter().map(|((k, _), _)| *k).collect();
         let minutes: Vec<DateTime<Utc>> = batch.iter().map(|((_, m), _)| *m).collect();
         let requests: Vec<i64> = batch.iter().map(|(_, t)| t.requests).collect();
         let errors: Vec<i64> = batch.iter().map(|(_, t)| t.errors).collect();
@@ -109,7 +109,7 @@ impl UsageRecorder {
         Ok(())
     }
 
-    fn restore(&self, batch: Vec<((Uuid, DateTime<Utc>), Tally)>) {
+    fn restore(&self, batch: Vec<((ApiKeyId, DateTime<Utc>), Tally)>) {
         let mut pending = self.pending.lock().expect("usage lock poisoned");
         for (slot, tally) in batch {
             let entry = pending.entry(slot).or_default();

@@ -5,6 +5,7 @@
 //! one access-log line, so no handler repeats any of that.
 
 mod body;
+mod convert;
 pub mod email;
 pub mod lambda;
 pub mod list;
@@ -12,7 +13,6 @@ mod problem;
 mod request_id;
 pub mod resource;
 mod respond;
-pub mod telemetry;
 pub mod testing;
 
 pub use body::{json_body, MAX_BODY_BYTES};

@@ -1,4 +1,4 @@
-//! The list machinery every list endpoint shares.
+//! Reading a list request from the query string (the types are `pm_domain::paging`).
 //!
 //! - `limit`: 1–100, default 20.
 //! - Pagination by `offset`, or by an opaque `cursor` (keyset pagination: the cursor holds
@@ -11,17 +11,11 @@
 //! Nothing from the query string reaches SQL except as a bound parameter or as a
 //! whitelisted identifier chosen here.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use http::StatusCode;
 use lambda_http::{Request, RequestExt};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use pm_domain::paging::{ListRequest, Order, Paging, Position, Sorting, DEFAULT_LIMIT, MAX_LIMIT};
 
 use crate::ApiError;
-
-pub const DEFAULT_LIMIT: i64 = 20;
-pub const MAX_LIMIT: i64 = 100;
 
 /// A query parameter that does not parse: 400 with a code naming the parameter kind.
 pub fn bad_parameter(code: &'static str, detail: impl Into<String>) -> ApiError {
@@ -60,49 +54,6 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
         .and_then(|q| q.first(name).map(str::to_string))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Order {
-    Asc,
-    Desc,
-}
-
-/// A resource's sortable fields; the first is the default.
-pub struct Sorting {
-    pub fields: &'static [&'static str],
-    pub default_order: Order,
-}
-
-/// Where the previous page ended, inside a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    #[serde(rename = "s")]
-    pub sort_by: String,
-    #[serde(rename = "o")]
-    pub order: Order,
-    /// The last row's sort value, as text (the store casts it back).
-    #[serde(rename = "v")]
-    pub value: String,
-    pub id: Uuid,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Paging {
-    Offset(i64),
-    /// Rows after this position (`None`: from the start).
-    After(Option<Position>),
-}
-
-/// A validated list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListRequest {
-    pub limit: i64,
-    /// One of the resource's whitelisted field names.
-    pub sort_by: &'static str,
-    pub order: Order,
-    pub paging: Paging,
-}
-
 fn limit(req: &Request) -> Result<i64, ApiError> {
     match query_param(req, "limit") {
         None => Ok(DEFAULT_LIMIT),
@@ -127,36 +78,23 @@ fn invalid_cursor() -> ApiError {
 }
 
 fn decode_cursor(raw: &str) -> Result<Position, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(raw.as_bytes())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(invalid_cursor)
-}
-
-fn encode_cursor(position: &Position) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).expect("positions serialize"))
+    Position::decode(raw).ok_or_else(invalid_cursor)
 }
 
 /// Parses `limit`, `offset`, `cursor`, `sort_by` and `order`.
-pub fn list_request(req: &Request, sorting: &Sorting) -> Result<ListRequest, ApiError> {
+pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequest, ApiError> {
     let limit = limit(req)?;
-    let sort_by = match query_param(req, "sort_by") {
-        None => sorting.fields[0],
-        Some(raw) => sorting
-            .fields
-            .iter()
-            .copied()
-            .find(|f| *f == raw)
-            .ok_or_else(|| {
-                bad_parameter(
-                    "invalid_sort",
-                    format!(
-                        "sort_by must be one of {} (got {raw:?})",
-                        sorting.fields.join(", ")
-                    ),
-                )
-            })?,
+    let sort = match query_param(req, "sort_by") {
+        None => sorting.default_field(),
+        Some(raw) => sorting.find(&raw).ok_or_else(|| {
+            bad_parameter(
+                "invalid_sort",
+                format!(
+                    "sort_by must be one of {} (got {raw:?})",
+                    sorting.names().join(", ")
+                ),
+            )
+        })?,
     };
     let order = match query_param(req, "order").as_deref() {
         None => sorting.default_order,
@@ -189,7 +127,7 @@ pub fn list_request(req: &Request, sorting: &Sorting) -> Result<ListRequest, Api
         ),
         (None, Some(raw)) => {
             let position = decode_cursor(&raw)?;
-            if position.sort_by != sort_by || position.order != order {
+            if position.sort_by != sort.name || position.order != order {
                 return Err(invalid_cursor());
             }
             Paging::After(Some(position))
@@ -198,72 +136,10 @@ pub fn list_request(req: &Request, sorting: &Sorting) -> Result<ListRequest, Api
     };
     Ok(ListRequest {
         limit,
-        sort_by,
+        sort,
         order,
         paging,
     })
-}
-
-/// The list envelope: `{"data": [...], "pagination": {...}}`.
-#[derive(Debug, Serialize)]
-pub struct Page<T> {
-    pub data: Vec<T>,
-    pub pagination: Pagination,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Pagination {
-    pub limit: i64,
-    pub has_more: bool,
-    /// Offset mode only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Cursor mode only (`null` on the last page).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<Option<String>>,
-}
-
-impl ListRequest {
-    /// Rows to fetch: one more than shown, to learn whether there is more.
-    pub fn fetch_limit(&self) -> i64 {
-        self.limit + 1
-    }
-
-    /// Builds the page from up to `limit + 1` rows; `position` gives a row's sort value
-    /// (as text) and id, for the next cursor.
-    pub fn page<T>(&self, mut rows: Vec<T>, position: impl Fn(&T) -> (String, Uuid)) -> Page<T> {
-        let has_more = rows.len() as i64 > self.limit;
-        rows.truncate(self.limit as usize);
-        let pagination = match self.paging {
-            Paging::Offset(offset) => Pagination {
-                limit: self.limit,
-                has_more,
-                offset: Some(offset),
-                next_cursor: None,
-            },
-            Paging::After(_) => {
-                let next = rows.last().filter(|_| has_more).map(|row| {
-                    let (value, id) = position(row);
-                    encode_cursor(&Position {
-                        sort_by: self.sort_by.to_string(),
-                        order: self.order,
-                        value,
-                        id,
-                    })
-                });
-                Pagination {
-                    limit: self.limit,
-                    has_more,
-                    offset: None,
-                    next_cursor: Some(next),
-                }
-            }
-        };
-        Page {
-            data: rows,
-            pagination,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -271,8 +147,11 @@ mod tests {
     use super::*;
     use crate::testing::with_query;
 
-    const SORTING: Sorting = Sorting {
-        fields: &["created_at", "email"],
+    use pm_domain::paging::SortField;
+    use uuid::Uuid;
+
+    static SORTING: Sorting = Sorting {
+        fields: &[SortField::timestamp("created_at"), SortField::text("email")],
         default_order: Order::Desc,
     };
 
@@ -288,7 +167,7 @@ mod tests {
     fn defaults() {
         let list = parse(&[]).unwrap();
         assert_eq!(list.limit, 20);
-        assert_eq!(list.sort_by, "created_at");
+        assert_eq!(list.sort_by(), "created_at");
         assert_eq!(list.order, Order::Desc);
         assert_eq!(list.paging, Paging::After(None));
     }
@@ -334,22 +213,5 @@ mod tests {
             code(&[("cursor", &cursor), ("order", "asc")]),
             "invalid_cursor"
         );
-    }
-
-    #[test]
-    fn last_pages_and_offset_pages() {
-        let page = parse(&[])
-            .unwrap()
-            .page(vec![1], |_| (String::new(), Uuid::nil()));
-        let json = serde_json::to_value(&page).unwrap();
-        assert_eq!(json["pagination"]["has_more"], false);
-        assert!(json["pagination"]["next_cursor"].is_null());
-        assert!(json["pagination"].get("offset").is_none());
-        let page = parse(&[("offset", "40")])
-            .unwrap()
-            .page(vec![1], |_| (String::new(), Uuid::nil()));
-        let json = serde_json::to_value(&page).unwrap();
-        assert_eq!(json["pagination"]["offset"], 40);
-        assert!(json["pagination"].get("next_cursor").is_none());
     }
 }

@@ -1,5 +1,3 @@
-use pm_http::ApiError;
-
 /// A port failure. `detail` is for logs: adapters put the backend's status and error
 /// words there, never a secret value or a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,18 +31,6 @@ impl PortError {
         Self::Rejected {
             backend,
             detail: detail.into(),
-        }
-    }
-}
-
-impl From<PortError> for ApiError {
-    fn from(e: PortError) -> Self {
-        tracing::error!(error = %e, "port error");
-        match e {
-            PortError::Unavailable { .. } => {
-                ApiError::service_unavailable("a backing service is unavailable; retry shortly")
-            }
-            PortError::Rejected { .. } | PortError::Invalid(_) => ApiError::internal(),
         }
     }
 }

@@ -71,3 +71,14 @@ impl Db {
         Ok(())
     }
 }
+
+/// Starts a transaction on a pooled connection, for a handler that writes: commit it
+/// with [`commit`]; dropping it rolls back.
+pub async fn begin(client: &mut Client) -> Result<crate::PooledTransaction<'_>, DbError> {
+    Ok(client.transaction().await?)
+}
+
+/// Commits a transaction from [`begin`].
+pub async fn commit(tx: crate::PooledTransaction<'_>) -> Result<(), DbError> {
+    Ok(tx.commit().await?)
+}

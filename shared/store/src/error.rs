@@ -1,5 +1,3 @@
-use pm_http::ApiError;
-
 /// A store failure. Its `Display` is for logs; clients only ever see the `ApiError`
 /// it converts to, which carries no driver text.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +9,10 @@ pub enum DbError {
     Query(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// A stored row that does not decode (an unknown status, a malformed JSON column):
+    /// a bug or a bad manual edit, reported as such rather than read as a default.
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
 }
 
 impl DbError {
@@ -24,7 +26,7 @@ impl DbError {
                     || std::error::Error::source(e)
                         .is_some_and(|source| source.is::<std::io::Error>())
             }
-            DbError::Migration(_) => false,
+            DbError::Migration(_) | DbError::Corrupt { .. } => false,
         }
     }
 }
@@ -38,28 +40,7 @@ impl From<deadpool_postgres::PoolError> for DbError {
 impl DbError {
     /// PostgreSQL refused a value the request carried (SQLSTATE class 22: a NUL
     /// character in text, a tampered cursor value that is not a timestamp, ...).
-    fn is_bad_value(&self) -> bool {
+    pub fn is_bad_value(&self) -> bool {
         matches!(self, DbError::Query(e) if e.code().is_some_and(|c| c.code().starts_with("22")))
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
-        if e.is_bad_value() {
-            tracing::info!(error = %e, "request value refused by the database");
-            return ApiError::new(
-                http::StatusCode::BAD_REQUEST,
-                "invalid_value",
-                "Invalid value",
-                "a value in the request cannot be stored or compared (for example a NUL \
-                 character, or a cursor that was altered)",
-            );
-        }
-        tracing::error!(error = %e, "database error");
-        if e.is_unavailable() {
-            ApiError::service_unavailable("the database is unavailable; retry shortly")
-        } else {
-            ApiError::internal()
-        }
     }
 }

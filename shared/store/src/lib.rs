@@ -6,11 +6,12 @@ mod db;
 mod error;
 mod migrate;
 pub mod outbox;
+pub mod row;
 pub mod select;
 pub mod tenants;
 
 pub use config::DatabaseConfig;
-pub use db::{Client, Db};
+pub use db::{begin, commit, Client, Db};
 pub use error::DbError;
 pub use migrate::{ensure_database, migrate};
 pub use tokio_postgres::Transaction;

@@ -1,30 +1,19 @@
 //! The event outbox. A domain change records its event with [`record`] inside its own
 //! transaction, so the event exists if and only if the change committed.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use tokio_postgres::{GenericClient, Transaction};
-use uuid::Uuid;
+use pm_domain::{Event, EventId, EventType, TenantId};
+use tokio_postgres::{GenericClient, Row, Transaction};
 
-use crate::DbError;
+use crate::{row, DbError};
 
-/// An event as it travels from the outbox to the events queue and on to webhooks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub occurred_at: DateTime<Utc>,
-    pub data: serde_json::Value,
-}
+const TABLE: &str = "event_outbox";
 
 /// Writes an event in the caller's transaction. Taking a `Transaction` (not any client)
 /// makes "outside a transaction" a compile error.
 pub async fn record(
     tx: &Transaction<'_>,
-    tenant_id: Uuid,
-    event_type: &str,
+    tenant_id: TenantId,
+    event_type: EventType,
     data: &serde_json::Value,
 ) -> Result<Event, DbError> {
     let row = tx
@@ -35,11 +24,21 @@ pub async fn record(
         )
         .await?;
     Ok(Event {
-        id: row.get("id"),
+        id: row::get(&row, TABLE, "id")?,
         tenant_id,
-        event_type: event_type.to_string(),
-        occurred_at: row.get("occurred_at"),
+        event_type,
+        occurred_at: row::get(&row, TABLE, "occurred_at")?,
         data: data.clone(),
+    })
+}
+
+fn event_of(row: &Row) -> Result<Event, DbError> {
+    Ok(Event {
+        id: row::get(row, TABLE, "id")?,
+        tenant_id: row::get(row, TABLE, "tenant_id")?,
+        event_type: row::get(row, TABLE, "event_type")?,
+        occurred_at: row::get(row, TABLE, "occurred_at")?,
+        data: row::get(row, TABLE, "payload")?,
     })
 }
 
@@ -54,19 +53,10 @@ pub async fn claim_unpublished(tx: &Transaction<'_>, limit: i64) -> Result<Vec<E
             &[&limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| Event {
-            id: row.get("id"),
-            tenant_id: row.get("tenant_id"),
-            event_type: row.get("event_type"),
-            occurred_at: row.get("occurred_at"),
-            data: row.get("payload"),
-        })
-        .collect())
+    rows.iter().map(event_of).collect()
 }
 
-pub async fn mark_published(client: &impl GenericClient, ids: &[Uuid]) -> Result<u64, DbError> {
+pub async fn mark_published(client: &impl GenericClient, ids: &[EventId]) -> Result<u64, DbError> {
     Ok(client
         .execute(
             "UPDATE event_outbox SET published_at = now() WHERE id = ANY($1)",

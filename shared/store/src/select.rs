@@ -1,41 +1,12 @@
 //! Building list queries from a validated [`ListRequest`]: tenant scope, filters as
-//! bound parameters, keyset or offset paging, whitelisted sort columns.
+//! bound parameters, keyset or offset paging, the resource's own sort columns.
 
-use pm_http::list::{ListRequest, Order, Paging};
+use pm_domain::paging::{ListRequest, Order, Paging};
+use pm_domain::TenantId;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
-use uuid::Uuid;
 
 use crate::DbError;
-
-/// A sortable field's SQL: the column (never user text) and the type its cursor value
-/// is cast back to.
-#[derive(Debug, Clone, Copy)]
-pub struct SortColumn {
-    pub field: &'static str,
-    pub column: &'static str,
-    pub cast: &'static str,
-}
-
-impl SortColumn {
-    /// A timestamp column sorted under its own name.
-    pub const fn timestamp(field: &'static str) -> Self {
-        Self {
-            field,
-            column: field,
-            cast: "timestamptz",
-        }
-    }
-
-    /// A text column sorted under its own name.
-    pub const fn text(field: &'static str) -> Self {
-        Self {
-            field,
-            column: field,
-            cast: "text",
-        }
-    }
-}
 
 /// An `ILIKE` pattern matching `term` anywhere, with `%`, `_` and `\` in the term
 /// matching themselves rather than acting as wildcards.
@@ -56,7 +27,7 @@ pub struct Select {
 
 impl Select {
     /// `base` is `SELECT … FROM table` with no WHERE; rows are limited to `tenant_id`.
-    pub fn new(base: &str, tenant_id: Uuid) -> Self {
+    pub fn new(base: &str, tenant_id: TenantId) -> Self {
         Self {
             sql: format!("{base} WHERE tenant_id = $1"),
             params: vec![Box::new(tenant_id)],
@@ -85,13 +56,10 @@ impl Select {
         self
     }
 
-    /// Sort, keyset or offset, and limit. `columns` must contain `list.sort_by` (the
-    /// parser only accepts whitelisted names, so this cannot fail for a real request).
-    pub fn page(mut self, list: &ListRequest, columns: &[SortColumn]) -> Self {
-        let sort = columns
-            .iter()
-            .find(|c| c.field == list.sort_by)
-            .expect("sort_by is whitelisted");
+    /// Sort, keyset or offset, and limit, from the resource's own sort table (the list
+    /// request holds the chosen field itself, so there is nothing to look up or miss).
+    pub fn page(mut self, list: &ListRequest) -> Self {
+        let sort = list.sort;
         let (direction, comparison) = match list.order {
             Order::Asc => ("ASC", ">"),
             Order::Desc => ("DESC", "<"),
@@ -102,7 +70,7 @@ impl Select {
             self.sql.push_str(&format!(
                 " AND ({col}, id) {comparison} ({value}::text::{cast}, {id})",
                 col = sort.column,
-                cast = sort.cast,
+                cast = sort.cast(),
             ));
         }
         self.sql.push_str(&format!(
@@ -135,13 +103,10 @@ impl Select {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pm_http::list::Position;
+    use pm_domain::paging::{Position, SortField};
+    use uuid::Uuid;
 
-    const COLUMNS: &[SortColumn] = &[SortColumn {
-        field: "created_at",
-        column: "created_at",
-        cast: "timestamptz",
-    }];
+    static CREATED_AT: SortField = SortField::timestamp("created_at");
 
     #[test]
     fn contains_patterns_escape_wildcards() {
@@ -152,7 +117,7 @@ mod tests {
     fn builds_bound_filters_and_keyset() {
         let list = ListRequest {
             limit: 10,
-            sort_by: "created_at",
+            sort: &CREATED_AT,
             order: Order::Desc,
             paging: Paging::After(Some(Position {
                 sort_by: "created_at".into(),
@@ -161,13 +126,13 @@ mod tests {
                 id: Uuid::nil(),
             })),
         };
-        let select = Select::new("SELECT id FROM contacts", Uuid::nil())
+        let select = Select::new("SELECT id FROM contacts", TenantId::from(Uuid::nil()))
             .and("status = ?", vec![Box::new("subscribed".to_string())])
             .and(
                 "created_at >= ? AND created_at < ?",
                 vec![Box::new(1), Box::new(2)],
             )
-            .page(&list, COLUMNS);
+            .page(&list);
         assert_eq!(
             select.sql(),
             "SELECT id FROM contacts WHERE tenant_id = $1 AND status = $2 \

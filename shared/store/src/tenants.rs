@@ -1,61 +1,14 @@
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
+use pm_domain::{Plan, TenantId};
+use serde::Serialize;
 use tokio_postgres::GenericClient;
-use uuid::Uuid;
 
-use crate::DbError;
+use crate::{row, DbError};
 
-/// A tenant's plan; it sets the API rate limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Starter,
-    Pro,
-    Enterprise,
-}
-
-impl Plan {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Starter => "starter",
-            Plan::Pro => "pro",
-            Plan::Enterprise => "enterprise",
-        }
-    }
-
-    /// Requests per minute per API key (roadmap: Starter 60, Pro 300, Enterprise 1000).
-    pub fn requests_per_minute(self) -> u32 {
-        match self {
-            Plan::Starter => 60,
-            Plan::Pro => 300,
-            Plan::Enterprise => 1000,
-        }
-    }
-}
-
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Plan {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "starter" => Ok(Plan::Starter),
-            "pro" => Ok(Plan::Pro),
-            "enterprise" => Ok(Plan::Enterprise),
-            other => Err(format!("unknown plan {other:?}")),
-        }
-    }
-}
+const TABLE: &str = "tenants";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub name: String,
     pub plan: Plan,
     pub rate_limit_per_minute: Option<i32>,
@@ -69,12 +22,11 @@ impl Tenant {
     }
 
     fn from_row(row: &tokio_postgres::Row) -> Result<Self, DbError> {
-        let plan: String = row.get("plan");
         Ok(Self {
-            id: row.get("id"),
-            name: row.get("name"),
-            plan: plan.parse().map_err(|e: String| DbError::Unavailable(e))?,
-            rate_limit_per_minute: row.get("rate_limit_per_minute"),
+            id: row::get(row, TABLE, "id")?,
+            name: row::get(row, TABLE, "name")?,
+            plan: row::get(row, TABLE, "plan")?,
+            rate_limit_per_minute: row::get(row, TABLE, "rate_limit_per_minute")?,
         })
     }
 }
@@ -88,13 +40,13 @@ pub async fn create(
         .query_one(
             "INSERT INTO tenants (name, plan) VALUES ($1, $2) \
              RETURNING id, name, plan, rate_limit_per_minute",
-            &[&name, &plan.as_str()],
+            &[&name, &plan],
         )
         .await?;
     Tenant::from_row(&row)
 }
 
-pub async fn get(client: &impl GenericClient, id: Uuid) -> Result<Option<Tenant>, DbError> {
+pub async fn get(client: &impl GenericClient, id: TenantId) -> Result<Option<Tenant>, DbError> {
     let row = client
         .query_opt(
             "SELECT id, name, plan, rate_limit_per_minute FROM tenants WHERE id = $1",
@@ -123,16 +75,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plan_limits_match_the_roadmap() {
-        assert_eq!(Plan::Starter.requests_per_minute(), 60);
-        assert_eq!(Plan::Pro.requests_per_minute(), 300);
-        assert_eq!(Plan::Enterprise.requests_per_minute(), 1000);
-    }
-
-    #[test]
     fn override_wins_over_plan() {
         let mut t = Tenant {
-            id: Uuid::nil(),
+            id: TenantId::from(uuid::Uuid::nil()),
             name: "t".into(),
             plan: Plan::Pro,
             rate_limit_per_minute: None,

@@ -1,8 +1,10 @@
-use pm_config::Env;
+use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pm_http::telemetry::init();
-    let (sessions, db) = pm_api_keys::sessions_and_db(&Env::process()).await?;
+    telemetry::init();
+    let deps = Deps::from_process();
+    let sessions = pm_auth::build::session_key(&deps).await?;
+    let db = deps.db().await?;
     pm_http::lambda::run(|req, _| pm_api_keys::usage(req, &sessions, &db)).await
 }

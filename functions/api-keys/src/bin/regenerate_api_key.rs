@@ -1,14 +1,10 @@
-use pm_auth::issue::Issuer;
-use pm_config::Env;
+use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pm_http::telemetry::init();
-    let (sessions, db, secrets, pepper) = pm_api_keys::issuer_parts(&Env::process()).await?;
-    let issuer = Issuer {
-        db: &db,
-        secrets: secrets.as_ref(),
-        pepper: &pepper,
-    };
+    telemetry::init();
+    let deps = Deps::from_process();
+    let sessions = pm_auth::build::session_key(&deps).await?;
+    let issuer = pm_auth::build::issuer(&deps).await?;
     pm_http::lambda::run(|req, _| pm_api_keys::regenerate(req, &sessions, &issuer)).await
 }

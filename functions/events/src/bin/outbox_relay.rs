@@ -1,19 +1,17 @@
 //! Scheduled Lambda (template.yaml: OutboxRelayFunction) that relays the outbox.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use pm_config::Env;
-use pm_ports::config::PortFactory;
-use pm_store::{DatabaseConfig, Db};
+use pm_runtime::{telemetry, Deps};
 
 /// Batches per invocation: 50 × 100 events, far inside the function's timeout.
 const MAX_BATCHES: usize = 50;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    pm_http::telemetry::init();
-    let env = Env::process();
-    let db = Db::new(&DatabaseConfig::from_env(&env)?)?;
-    let queue = PortFactory::new(env).queue().await?;
+    telemetry::init();
+    let deps = Deps::from_process();
+    let db = deps.db().await?;
+    let queue = deps.queue().await?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let (db, queue) = (&db, queue.as_ref());
         async move {

@@ -1,9 +1,8 @@
-use pm_config::Env;
-use pm_store::{DatabaseConfig, Db};
+use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pm_http::telemetry::init();
-    let db = Db::new(&DatabaseConfig::from_env(&Env::process())?)?;
+    telemetry::init();
+    let db = Deps::from_process().db().await?;
     pm_http::lambda::run(|req, id| pm_health::handle(req, id, &db)).await
 }

@@ -1,8 +1,10 @@
-use pm_config::Env;
+use pm_auth::usage::FlushMode;
+use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pm_http::telemetry::init();
-    let auth = pm_auth::ApiKeyAuth::from_env(&Env::process()).await?;
+    telemetry::init();
+    let deps = Deps::from_process();
+    let auth = pm_auth::build::api_key_auth(&deps, FlushMode::AfterEachRequest).await?;
     pm_http::lambda::run(|req, _| pm_templates::create(req, &auth)).await
 }

@@ -8,6 +8,7 @@
 
 mod dynamodb;
 mod memory;
+mod namespace;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 
 pub use dynamodb::DynamoDbStore;
 pub use memory::MemoryKeyValue;
+pub use namespace::{Namespace, Versioned};
 
 use crate::PortError;
 

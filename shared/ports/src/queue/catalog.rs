@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
-use super::QueueSpec;
+use pm_domain::Event;
+
+use super::{QueueSpec, Topic};
 
 /// Domain events from the outbox, on their way to the webhook fan-out.
-pub const EVENTS: &str = "events";
+pub const EVENTS: Topic<Event> = Topic::new("events");
 /// One message per webhook delivery to attempt now.
 pub const DELIVERIES: &str = "deliveries";
 /// Failed deliveries wait in these, one per attempt, before the next try.
@@ -25,7 +27,7 @@ pub const EMAIL_SEND: &str = "email-send";
 
 pub fn all() -> Vec<QueueSpec> {
     let mut specs = vec![
-        QueueSpec::new(EVENTS),
+        QueueSpec::new(EVENTS.name()),
         QueueSpec::new(DELIVERIES).visibility_timeout(Duration::from_secs(60)),
         QueueSpec::new(DELIVERIES_DLQ),
         QueueSpec::new(EMAIL_SEND).visibility_timeout(Duration::from_secs(60)),

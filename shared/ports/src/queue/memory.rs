@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::{validate_receive, validate_send, Queue, QueueMessage, QueueSpec};
+use super::{
+    validate_batch, validate_receive, validate_send, BatchEntry, BatchOutcome, Queue, QueueMessage,
+    QueueSpec,
+};
 use crate::PortError;
 
 const BACKEND: &str = "memory-queue";
@@ -64,6 +67,21 @@ impl MemoryQueue {
         Ok(f(state))
     }
 
+    fn push(&self, queue: &str, body: &str, delay: Option<Duration>) -> Result<String, PortError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.with_queue(queue, |state| {
+            let delay = delay.unwrap_or(state.spec.delay);
+            state.messages.push_back(Stored {
+                id: id.clone(),
+                body: body.to_string(),
+                visible_at: Instant::now() + delay,
+                receive_count: 0,
+                receipt: None,
+            });
+        })?;
+        Ok(id)
+    }
+
     /// Takes up to `max` visible messages, or says when the next one becomes visible.
     fn take_visible(
         &self,
@@ -109,19 +127,23 @@ impl Queue for MemoryQueue {
         delay: Option<Duration>,
     ) -> Result<String, PortError> {
         validate_send(body, delay)?;
-        let id = uuid::Uuid::new_v4().to_string();
-        self.with_queue(queue, |state| {
-            let delay = delay.unwrap_or(state.spec.delay);
-            state.messages.push_back(Stored {
-                id: id.clone(),
-                body: body.to_string(),
-                visible_at: Instant::now() + delay,
-                receive_count: 0,
-                receipt: None,
-            });
-        })?;
+        let id = self.push(queue, body, delay)?;
         self.sent.notify_waiters();
         Ok(id)
+    }
+
+    async fn send_batch(
+        &self,
+        queue: &str,
+        entries: &[BatchEntry],
+    ) -> Result<BatchOutcome, PortError> {
+        validate_batch(entries)?;
+        let ids = entries
+            .iter()
+            .map(|e| self.push(queue, &e.body, e.delay).map(Ok))
+            .collect::<Result<BatchOutcome, PortError>>()?;
+        self.sent.notify_waiters();
+        Ok(ids)
     }
 
     async fn receive(

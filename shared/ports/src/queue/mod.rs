@@ -6,6 +6,7 @@
 pub mod catalog;
 mod memory;
 mod sqs;
+mod topic;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 
 pub use memory::MemoryQueue;
 pub use sqs::SqsQueue;
+pub use topic::Topic;
 
 use crate::PortError;
 
@@ -61,6 +63,18 @@ pub struct QueueMessage {
     pub receive_count: u32,
 }
 
+/// One message of a [`Queue::send_batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchEntry {
+    pub body: String,
+    /// `None` uses the queue's default delay.
+    pub delay: Option<Duration>,
+}
+
+/// What became of each entry of a batch, in the order sent: the message id, or why that
+/// one entry failed (the others may still have been sent).
+pub type BatchOutcome = Vec<Result<String, PortError>>;
+
 #[async_trait]
 pub trait Queue: Send + Sync {
     /// Sends `body` to the queue named `queue`. `delay: None` uses the queue's default.
@@ -71,6 +85,14 @@ pub trait Queue: Send + Sync {
         body: &str,
         delay: Option<Duration>,
     ) -> Result<String, PortError>;
+    /// Sends 1–10 messages in one request (SQS `SendMessageBatch`). The whole call fails
+    /// when the batch breaks SQS's limits (more than 10 entries, a body that is empty or
+    /// too long, more than 256 KiB in all); otherwise each entry has its own outcome.
+    async fn send_batch(
+        &self,
+        queue: &str,
+        entries: &[BatchEntry],
+    ) -> Result<BatchOutcome, PortError>;
     /// Up to `max` (1–10) visible messages, waiting up to `wait` (≤ 20 s) for the first.
     async fn receive(
         &self,
@@ -96,6 +118,25 @@ pub(crate) fn validate_send(body: &str, delay: Option<Duration>) -> Result<(), P
         return Err(PortError::Invalid(format!(
             "delay may be at most {} s",
             MAX_DELAY.as_secs()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_batch(entries: &[BatchEntry]) -> Result<(), PortError> {
+    if !(1..=MAX_BATCH).contains(&entries.len()) {
+        return Err(PortError::Invalid(format!(
+            "a batch has 1 to {MAX_BATCH} messages, not {}",
+            entries.len()
+        )));
+    }
+    for entry in entries {
+        validate_send(&entry.body, entry.delay)?;
+    }
+    let total: usize = entries.iter().map(|e| e.body.len()).sum();
+    if total > MAX_BODY_BYTES {
+        return Err(PortError::Invalid(format!(
+            "a batch's bodies are {total} bytes together; the limit is {MAX_BODY_BYTES}"
         )));
     }
     Ok(())

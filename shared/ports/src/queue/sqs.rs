@@ -2,10 +2,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use aws_sdk_sqs::Client;
 
-use super::{catalog, validate_receive, validate_send, Queue, QueueMessage, QueueSpec};
+use super::{
+    catalog, validate_batch, validate_receive, validate_send, BatchEntry, BatchOutcome, Queue,
+    QueueMessage, QueueSpec,
+};
 use crate::aws::classify;
 use crate::PortError;
 
@@ -106,6 +111,70 @@ impl Queue for SqsQueue {
             .await
             .map_err(|e| classify(BACKEND, e))?;
         Ok(output.message_id().unwrap_or_default().to_string())
+    }
+
+    async fn send_batch(
+        &self,
+        queue: &str,
+        entries: &[BatchEntry],
+    ) -> Result<BatchOutcome, PortError> {
+        validate_batch(entries)?;
+        let request_entries = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(&e.body)
+                    .set_delay_seconds(e.delay.map(whole_seconds))
+                    .build()
+                    .map_err(|e| PortError::Invalid(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .send_message_batch()
+            .queue_url(self.url(queue)?)
+            .set_entries(Some(request_entries))
+            .send()
+            .await
+            .map_err(|e| classify(BACKEND, e))?;
+        let mut outcome: BatchOutcome = entries
+            .iter()
+            .map(|_| {
+                Err(PortError::unavailable(
+                    BACKEND,
+                    "SendMessageBatch did not report this entry",
+                ))
+            })
+            .collect();
+        for ok in output.successful() {
+            if let Some(slot) = ok
+                .id()
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| outcome.get_mut(i))
+            {
+                *slot = Ok(ok.message_id().to_string());
+            }
+        }
+        for failed in output.failed() {
+            if let Some(slot) = failed
+                .id()
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| outcome.get_mut(i))
+            {
+                let detail = format!("{}: {}", failed.code(), failed.message().unwrap_or(""));
+                // SQS marks its own faults as sender_fault = false: worth a retry.
+                *slot = Err(if failed.sender_fault() {
+                    PortError::rejected(BACKEND, detail)
+                } else {
+                    PortError::unavailable(BACKEND, detail)
+                });
+            }
+        }
+        Ok(outcome)
     }
 
     async fn receive(

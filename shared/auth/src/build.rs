@@ -1,0 +1,41 @@
+//! The auth layer's parts, built from a process's [`Deps`]: the same calls in every
+//! Lambda main and in the local runtime.
+
+use pm_runtime::{BoxError, Deps};
+
+use crate::issue::Issuer;
+use crate::session::SessionKey;
+use crate::usage::FlushMode;
+use crate::{platform, ApiKeyAuth};
+
+/// The API-key middleware: database (keys), secrets (pepper, key hashes), key-value
+/// store (rate limits). Lambdas flush usage after each request; the local runtime in
+/// the background.
+pub async fn api_key_auth(deps: &Deps, flush: FlushMode) -> Result<ApiKeyAuth, BoxError> {
+    let secrets = deps.secrets().await?;
+    let pepper = platform::pepper(secrets.as_ref()).await?;
+    Ok(ApiKeyAuth::new(
+        deps.db().await?,
+        secrets,
+        deps.kv().await?,
+        pepper,
+        flush,
+    ))
+}
+
+/// The dashboard session key, from the secrets port.
+pub async fn session_key(deps: &Deps) -> Result<SessionKey, BoxError> {
+    let secrets = deps.secrets().await?;
+    Ok(platform::session_key(secrets.as_ref()).await?)
+}
+
+/// What creating and rolling keys needs.
+pub async fn issuer(deps: &Deps) -> Result<Issuer, BoxError> {
+    let secrets = deps.secrets().await?;
+    let pepper = platform::pepper(secrets.as_ref()).await?;
+    Ok(Issuer {
+        db: deps.db().await?,
+        secrets,
+        pepper,
+    })
+}
