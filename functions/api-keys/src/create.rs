@@ -3,6 +3,7 @@ use pm_auth::issue::{Issued, Issuer};
 use pm_auth::session::SessionKey;
 use pm_auth::store::KeyView;
 use pm_domain::Scope;
+use pm_http::fields;
 use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -49,14 +50,7 @@ pub(crate) fn issued_response(
 /// collapse.
 fn validate(body: &CreateKey) -> Result<(String, Vec<Scope>), ApiError> {
     let mut errors = Vec::new();
-    let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "name must be 1 to 100 characters",
-        ));
-    }
+    let name = fields::name("name", &body.name, 100, &mut errors);
     if body.scopes.is_empty() {
         errors.push(FieldError::new(
             "scopes",

@@ -1,4 +1,5 @@
 use pm_http::email::is_valid_email;
+use pm_http::fields;
 use pm_http::{ApiError, FieldError};
 use pm_templates::{check_syntax, TemplateParts};
 
@@ -215,14 +216,7 @@ fn schedule(s: &Schedule, errors: &mut Vec<FieldError>) {
 
 pub fn campaign(input: CampaignInput) -> Result<ValidCampaign, ApiError> {
     let mut errors = Vec::new();
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "name must be 1 to 200 characters",
-        ));
-    }
+    let name = fields::name("name", &input.name, 200, &mut errors);
     let sender = sender(&input.sender, &mut errors);
     steps(&input.steps, &mut errors);
     let audience = audience(&input.audience, &mut errors);

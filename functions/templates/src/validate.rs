@@ -1,3 +1,4 @@
+use pm_http::fields;
 use pm_http::{ApiError, FieldError};
 
 use crate::model::TemplateInput;
@@ -9,14 +10,7 @@ pub const MAX_BODY_CHARS: usize = 512 * 1024;
 /// and every part compiles.
 pub fn template(input: TemplateInput) -> Result<(String, TemplateParts), ApiError> {
     let mut errors = Vec::new();
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "name must be 1 to 200 characters",
-        ));
-    }
+    let name = fields::name("name", &input.name, 200, &mut errors);
     if input.subject.trim().is_empty() || input.subject.chars().count() > 998 {
         errors.push(FieldError::new(
             "subject",

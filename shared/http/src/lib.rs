@@ -7,6 +7,7 @@
 mod body;
 mod convert;
 pub mod email;
+pub mod fields;
 pub mod lambda;
 pub mod list;
 mod problem;
