@@ -55,12 +55,21 @@ impl Fixture {
             .iter()
             .find(|(prefix, _)| route_path.starts_with(prefix))
         {
-            Some((prefix, id)) if route_path.contains("{id}") => {
-                format!("{prefix}{}", route_path[prefix.len()..].replace("{id}", id))
-            }
+            Some((prefix, id)) if route_path.contains("{id}") => format!(
+                "{prefix}{}",
+                route_path[prefix.len()..]
+                    .replace("{id}", id)
+                    // Only ever reached through another tenant's webhook (404 first).
+                    .replace("{delivery_id}", "5b3f4f0e-8c1a-4d0e-9a51-2f6f1f9d2c11")
+            ),
             _ => route_path.to_string(),
         }
     }
+}
+
+fn webhook_body() -> Value {
+    // Email events only: the fixture's contact and campaign make no deliveries.
+    json!({"url": "http://127.0.0.1:9/hook", "event_types": ["email.sent"]})
 }
 
 fn template_body() -> Value {
@@ -97,10 +106,29 @@ fn body_for(method: &str, path: &str, fixture: &Fixture) -> Option<Value> {
             &id("/api/v1/contacts/"),
         )),
         ("POST", "/api/v1/templates/{id}/render") => Some(json!({"variables": {}})),
+        ("POST" | "PUT", "/api/v1/webhooks" | "/api/v1/webhooks/{id}") => Some(webhook_body()),
+        ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"enabled": true})),
+        ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"event_type": "email.sent"})),
+        ("POST", "/api/v1/webhooks/{id}/recover") => Some(json!({"since": "2026-01-01T00:00:00Z"})),
         ("POST", KEYS) => Some(json!({"name": "n", "scopes": ["send_email"]})),
         ("POST", "/api/v1/platform/api-keys/{id}/regenerate") => Some(json!({})),
         _ => None,
     }
+}
+
+/// A key with every scope but `scope` (one per scope: bcrypt makes keys slow to mint).
+async fn key_lacking(sys: &Sys, cache: &mut HashMap<Scope, String>, scope: Scope) -> String {
+    if let Some(key) = cache.get(&scope) {
+        return key.clone();
+    }
+    let others: Vec<&str> = Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|s| *s != scope.as_str())
+        .collect();
+    let key = secret(&sys.create_key(sys.owner(), "lacking", &others).await);
+    cache.insert(scope, key.clone());
+    key
 }
 
 #[tokio::test]
@@ -111,8 +139,13 @@ async fn every_route_enforces_its_declared_access() {
     let (_, other_session) = sys.other_tenant(Role::Owner).await;
     let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     let other_key = secret(&sys.create_key(&other_session, "all", &all).await);
+    let member = sys.running.app.sessions.issue(
+        "member",
+        sys.running.tenant.id,
+        Role::Member,
+        std::time::Duration::from_secs(600),
+    );
 
-    // One key per scope left out (bcrypt makes keys slow to mint).
     let mut lacking_keys: HashMap<Scope, String> = HashMap::new();
     let mut checked = 0;
     for route in ROUTES {
@@ -139,43 +172,51 @@ async fn every_route_enforces_its_declared_access() {
             .unwrap();
         assert_eq!(anonymous.status(), 401, "{what} without credentials");
 
-        let (wrong_kind, other_tenant) = match route.access {
-            Access::Key(scope) => {
-                let others: Vec<&str> = all
-                    .iter()
-                    .copied()
-                    .filter(|s| *s != scope.as_str())
-                    .collect();
-                if let std::collections::hash_map::Entry::Vacant(slot) = lacking_keys.entry(scope) {
-                    slot.insert(secret(
-                        &sys.create_key(sys.owner(), "lacking", &others).await,
-                    ));
-                }
-                let lacking = &lacking_keys[&scope];
-                let (status, _, problem) =
-                    sys.call(method.clone(), &path, lacking, body.clone()).await;
+        let (wrong_kind, other_tenants) = match route.access {
+            Access::Key(scope) | Access::KeyOrSession(scope) => {
+                let lacking = key_lacking(&sys, &mut lacking_keys, scope).await;
+                let (status, _, problem) = sys
+                    .call(method.clone(), &path, &lacking, body.clone())
+                    .await;
                 assert_eq!(
                     (status.as_u16(), problem["code"].as_str()),
                     (403, Some("insufficient_scope")),
                     "{what} without {scope}"
                 );
-                (sys.owner().to_string(), other_key.clone())
+                if matches!(route.access, Access::Key(_)) {
+                    (Some(sys.owner().to_string()), vec![other_key.clone()])
+                } else {
+                    let changes = route.method != "GET" || route.path.ends_with("/secret");
+                    if changes {
+                        let (status, _, problem) =
+                            sys.call(method.clone(), &path, &member, body.clone()).await;
+                        assert_eq!(
+                            (status.as_u16(), problem["code"].as_str()),
+                            (403, Some("insufficient_role")),
+                            "{what} by a member"
+                        );
+                    }
+                    (None, vec![other_key.clone(), other_session.clone()])
+                }
             }
-            Access::AnyKey => (sys.owner().to_string(), other_key.clone()),
-            Access::Session => (sys.key().to_string(), other_session.clone()),
+            Access::AnyKey => (Some(sys.owner().to_string()), vec![other_key.clone()]),
+            Access::Session => (Some(sys.key().to_string()), vec![other_session.clone()]),
             Access::Public => unreachable!(),
         };
-        let (status, _, _) = sys
-            .call(method.clone(), &path, &wrong_kind, body.clone())
-            .await;
-        assert_eq!(status, 401, "{what} with the wrong kind of credential");
+        if let Some(wrong_kind) = wrong_kind {
+            let (status, _, _) = sys
+                .call(method.clone(), &path, &wrong_kind, body.clone())
+                .await;
+            assert_eq!(status, 401, "{what} with the wrong kind of credential");
+        }
 
         if route.path.contains("{id}") {
-            let (status, _, problem) = sys
-                .call(method.clone(), &path, &other_tenant, body.clone())
-                .await;
-            assert_eq!(status, 404, "{what} from another tenant: {problem}");
-            assert_eq!(problem["code"], "not_found");
+            for other in &other_tenants {
+                let (status, _, problem) =
+                    sys.call(method.clone(), &path, other, body.clone()).await;
+                assert_eq!(status, 404, "{what} from another tenant: {problem}");
+                assert_eq!(problem["code"], "not_found");
+            }
         }
         checked += 1;
     }

@@ -289,12 +289,17 @@ fn names<T: ToString>(all: &[T]) -> Vec<String> {
 #[test]
 fn every_published_enum_matches_its_openapi_schema() {
     use pm_domain::{EventType, Plan, Scope};
+    use pm_webhook_delivery::model::{DeliveryStatus, WebhookState};
+    use pm_webhook_delivery::policy::RetryPolicy;
     let cases = [
         ("Scope", names(Scope::ALL)),
         ("Plan", names(Plan::ALL)),
         ("EventType", names(EventType::ALL)),
         ("ContactStatus", names(pm_contacts::ContactStatus::ALL)),
         ("CampaignStatus", names(pm_campaigns::CampaignStatus::ALL)),
+        ("WebhookState", names(WebhookState::ALL)),
+        ("DeliveryStatus", names(DeliveryStatus::ALL)),
+        ("RetryPolicy", names(RetryPolicy::ALL)),
     ];
     for (schema, code) in cases {
         assert_eq!(openapi_enum(schema), code, "{schema}");
@@ -344,6 +349,7 @@ fn lower_layers_and_workers_know_nothing_of_http() {
         "pm-ports",
         "pm-runtime",
         "pm-events",
+        "pm-webhook-delivery",
     ] {
         let mut seen = BTreeSet::new();
         let mut todo = vec![start.to_string()];
@@ -360,5 +366,78 @@ fn lower_layers_and_workers_know_nothing_of_http() {
             reached.is_empty(),
             "{start} depends (through {seen:?}) on {reached:?}"
         );
+    }
+}
+
+/// The queue (catalog name) an SQS event's `Queue: !GetAtt <Name>Queue.Arn` points at.
+fn queue_of(event: &Value) -> String {
+    let Value::Tagged(tagged) = &event["Properties"]["Queue"] else {
+        panic!("an SQS event names its queue with !GetAtt: {event:?}")
+    };
+    let target = tagged.value.as_str().unwrap();
+    let logical = target
+        .strip_suffix("Queue.Arn")
+        .unwrap_or_else(|| panic!("{target}"));
+    catalog::all()
+        .into_iter()
+        .map(|spec| spec.name)
+        .find(|name| pascal_case(name) == logical)
+        .unwrap_or_else(|| panic!("{target} is not a catalog queue"))
+}
+
+#[test]
+fn template_consumers_match_the_local_runtime_and_report_partial_failures() {
+    let template = yaml("template.yaml");
+    let mut declared = BTreeSet::new();
+    for (name, function) in functions(&template) {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values().filter(|e| e["Type"] == "SQS") {
+            assert_eq!(
+                event["Properties"]["FunctionResponseTypes"][0], "ReportBatchItemFailures",
+                "{name}"
+            );
+            declared.insert((name.clone(), queue_of(event)));
+        }
+    }
+    let local: BTreeSet<(String, String)> = pm_local::consumers::CONSUMERS
+        .iter()
+        .flat_map(|c| {
+            (c.queues)()
+                .into_iter()
+                .map(|q| (c.function.to_string(), q.to_string()))
+        })
+        .collect();
+    assert!(!local.is_empty());
+    assert_eq!(declared, local);
+}
+
+#[test]
+fn every_consumed_queue_has_a_dlq_and_outwaits_its_consumer_six_times() {
+    let template = yaml("template.yaml");
+    let all = resources(&template);
+    let timeout_of = |function: &str| -> u64 {
+        let f = &all.iter().find(|(n, _)| n == function).unwrap().1;
+        f["Properties"]["Timeout"]
+            .as_u64()
+            .or_else(|| template["Globals"]["Function"]["Timeout"].as_u64())
+            .unwrap()
+    };
+    for consumer in pm_local::consumers::CONSUMERS {
+        for queue in (consumer.queues)() {
+            let logical = format!("{}Queue", pascal_case(queue));
+            let props = &all.iter().find(|(n, _)| *n == logical).unwrap().1["Properties"];
+            let visibility = props["VisibilityTimeout"].as_u64().unwrap_or(30);
+            assert!(
+                visibility >= 6 * timeout_of(consumer.function),
+                "{logical}: {visibility} s is under six times {}'s timeout",
+                consumer.function
+            );
+            assert!(
+                props["RedrivePolicy"]["deadLetterTargetArn"] != Value::Null,
+                "{logical} has no DLQ"
+            );
+        }
     }
 }

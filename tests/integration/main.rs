@@ -15,3 +15,4 @@ mod rate_limit;
 mod secrets_contract;
 mod store;
 mod templates;
+mod webhooks_api;

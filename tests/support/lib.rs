@@ -9,7 +9,9 @@ pub mod aws;
 pub mod db;
 mod eventually;
 pub mod peers;
+pub mod receiver;
 pub mod system;
+pub mod webhooks;
 
 pub use eventually::eventually;
 

@@ -82,7 +82,7 @@ pub fn free_port() -> u16 {
 }
 
 /// The project venv's copy of a tool if there is one, else whatever PATH has.
-fn tool(name: &str) -> PathBuf {
+pub fn tool(name: &str) -> PathBuf {
     let venv = std::env::var_os("PM_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join(".venv"));

@@ -11,6 +11,23 @@ use crate::model::{Campaign, CampaignInput, CampaignStatus};
 use crate::validate::{self, ValidCampaign};
 use crate::{store, RESOURCE};
 
+/// What campaign events carry: the campaign without its steps' bodies (a step may hold
+/// up to 512 KiB of inline HTML; twenty of them would not fit a queue message), with
+/// the step count instead. Receivers fetch the campaign for the rest.
+fn event_data(campaign: &Campaign) -> serde_json::Value {
+    serde_json::json!({
+        "id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status,
+        "sender": campaign.sender,
+        "step_count": campaign.steps.len(),
+        "audience": campaign.audience,
+        "started_at": campaign.started_at,
+        "created_at": campaign.created_at,
+        "updated_at": campaign.updated_at,
+    })
+}
+
 /// 409 for an action the campaign's status forbids, naming that status.
 fn conflict(code: &'static str, campaign: &Campaign, action: &str) -> ApiError {
     ApiError::conflict(
@@ -218,8 +235,13 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
             .with_errors(errors));
         }
         let campaign = store::set_status(&tx, id, CampaignStatus::Active).await?;
-        let data = serde_json::to_value(&campaign).expect("campaigns serialize");
-        outbox::record(&tx, cx.tenant_id(), EventType::CampaignStarted, &data).await?;
+        outbox::record(
+            &tx,
+            cx.tenant_id(),
+            EventType::CampaignStarted,
+            &event_data(&campaign),
+        )
+        .await?;
         commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })

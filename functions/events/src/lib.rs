@@ -2,10 +2,11 @@
 //! marks them published.
 //!
 //! Events are claimed with `FOR UPDATE SKIP LOCKED`, sent in `SendMessageBatch`
-//! requests, and marked in one transaction: if a send fails the transaction rolls back
-//! and the whole claim is sent again on the next run. Delivery is therefore at least
-//! once; consumers deduplicate by event id (webhook deliveries are unique per event and
-//! webhook).
+//! requests, and marked in one transaction. If the queue is down the transaction rolls
+//! back and the whole claim is sent again on the next run, so delivery is at least once;
+//! consumers deduplicate by event id (webhook deliveries are unique per event and
+//! webhook). One event the queue refuses (too large, or refused five times) is set
+//! aside with its error, and never holds back the events behind it.
 
 use pm_domain::{Event, EventId};
 use pm_ports::queue::{catalog, Queue, MAX_BATCH, MAX_BODY_BYTES};
@@ -42,23 +43,44 @@ fn batches(events: &[Event]) -> Vec<&[Event]> {
     runs
 }
 
-/// Relays one batch; returns how many events were published.
+/// Relays one batch; returns how many events it took from the outbox (published or set
+/// aside).
 pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize, RelayError> {
     let mut client = db.client().await?;
     let tx = begin(&mut client).await?;
     let events = outbox::claim_unpublished(&tx, batch).await?;
-    if events.is_empty() {
+    let claimed = events.len();
+    if claimed == 0 {
         return Ok(0);
     }
-    for run in batches(&events) {
-        for outcome in catalog::EVENTS.send_batch(queue, run).await? {
-            outcome?;
+    let mut published: Vec<EventId> = Vec::with_capacity(events.len());
+    let mut sendable: Vec<Event> = Vec::with_capacity(events.len());
+    for event in events {
+        let size = catalog::EVENTS.encode(&event).len();
+        if size > MAX_BODY_BYTES {
+            let error =
+                format!("the event is {size} bytes; a queue message holds {MAX_BODY_BYTES}");
+            tracing::error!(event_id = %event.id, %error, "event set aside: it can never be published");
+            outbox::mark_unpublishable(&*tx, event.id, &error, true).await?;
+        } else {
+            sendable.push(event);
         }
     }
-    let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
-    outbox::mark_published(&*tx, &ids).await?;
+    for run in batches(&sendable) {
+        let outcomes = catalog::EVENTS.send_batch(queue, run).await?;
+        for (event, outcome) in run.iter().zip(outcomes) {
+            match outcome {
+                Ok(_) => published.push(event.id),
+                Err(e) => {
+                    tracing::warn!(event_id = %event.id, error = %e, "the queue refused an event");
+                    outbox::mark_unpublishable(&*tx, event.id, &e.to_string(), false).await?;
+                }
+            }
+        }
+    }
+    outbox::mark_published(&*tx, &published).await?;
     commit(tx).await?;
-    Ok(events.len())
+    Ok(claimed)
 }
 
 /// Relays batches until the outbox is empty or `max_batches` ran (so one scheduled run

@@ -9,6 +9,9 @@ use pm_ports::queue::Queue;
 use pm_ports::secrets::SecretStore;
 use pm_runtime::Deps;
 use pm_store::Db;
+use pm_webhook_delivery::config::DeliveryConfig;
+use pm_webhook_delivery::dispatch::Dispatcher;
+use pm_webhooks::WebhooksApi;
 
 /// Everything the routes need, built once at start from one [`Deps`] with the same
 /// calls the Lambda mains make; in Lambda each function builds only its own part.
@@ -22,6 +25,10 @@ pub struct App {
     pub issuer: Issuer,
     /// The API-key middleware; usage is flushed by a background task.
     pub auth: Arc<ApiKeyAuth>,
+    pub webhooks: Arc<WebhooksApi>,
+    pub delivery: DeliveryConfig,
+    /// The webhook dispatcher the local consumers run.
+    pub dispatcher: Arc<Dispatcher>,
 }
 
 impl App {
@@ -30,22 +37,42 @@ impl App {
     pub async fn build(deps: &Deps) -> anyhow::Result<Self> {
         let secrets = deps.secrets().await?;
         platform::provision(secrets.as_ref()).await?;
-        Ok(Self {
-            db: deps.db().await.map_err(anyhow::Error::from_boxed)?,
-            secrets,
-            queue: deps.queue().await?,
-            kv: deps.kv().await?,
-            sessions: build::session_key(deps)
+        let db = deps.db().await.map_err(anyhow::Error::from_boxed)?;
+        let queue = deps.queue().await?;
+        let kv = deps.kv().await?;
+        let sessions = build::session_key(deps)
+            .await
+            .map_err(anyhow::Error::from_boxed)?;
+        let auth = Arc::new(
+            build::api_key_auth(deps, FlushMode::Background)
                 .await
                 .map_err(anyhow::Error::from_boxed)?,
+        );
+        let delivery = DeliveryConfig::from_env(deps.env())?;
+        Ok(Self {
             issuer: build::issuer(deps)
                 .await
                 .map_err(anyhow::Error::from_boxed)?,
-            auth: Arc::new(
-                build::api_key_auth(deps, FlushMode::Background)
-                    .await
-                    .map_err(anyhow::Error::from_boxed)?,
-            ),
+            webhooks: Arc::new(WebhooksApi::new(
+                auth.clone(),
+                sessions.clone(),
+                secrets.clone(),
+                queue.clone(),
+                delivery.clone(),
+            )),
+            dispatcher: Arc::new(Dispatcher::new(
+                db.clone(),
+                queue.clone(),
+                secrets.clone(),
+                delivery.clone(),
+            )),
+            delivery,
+            db,
+            secrets,
+            queue,
+            kv,
+            sessions,
+            auth,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod consumers;
 pub mod credentials;
 pub mod router;
 pub mod routes;

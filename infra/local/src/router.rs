@@ -1,5 +1,7 @@
 //! Matches a request against the route table, the way API Gateway does: a literal
-//! segment matches itself, `{name}` matches any one non-empty segment.
+//! segment matches itself, `{name}` matches any one non-empty segment, and where
+//! several routes match, the most specific (most literal segments) wins, so
+//! `/api/v1/webhooks/event-types` is not taken for `/api/v1/webhooks/{id}`.
 
 use std::collections::HashMap;
 
@@ -16,20 +18,35 @@ pub enum Match<'r> {
 }
 
 pub fn find<'r>(routes: &'r [Route], method: &str, path: &str) -> Match<'r> {
-    let mut allowed = Vec::new();
-    for route in routes {
-        if let Some(params) = match_path(route.path, path) {
-            if route.method.eq_ignore_ascii_case(method) {
-                return Match::Found { route, params };
-            }
-            allowed.push(route.method);
-        }
+    let mut matches: Vec<(&Route, HashMap<String, String>)> = routes
+        .iter()
+        .filter_map(|route| match_path(route.path, path).map(|params| (route, params)))
+        .collect();
+    // The most specific path first: its methods are the ones this path has.
+    matches.sort_by_key(|(route, _)| std::cmp::Reverse(literal_segments(route.path)));
+    let Some(best) = matches
+        .first()
+        .map(|(route, _)| literal_segments(route.path))
+    else {
+        return Match::NotFound;
+    };
+    matches.retain(|(route, _)| literal_segments(route.path) == best);
+    let allowed = matches.iter().map(|(route, _)| route.method).collect();
+    match matches
+        .into_iter()
+        .find(|(route, _)| route.method.eq_ignore_ascii_case(method))
+    {
+        Some((route, params)) => Match::Found { route, params },
+        None => Match::WrongMethod(allowed),
     }
-    if allowed.is_empty() {
-        Match::NotFound
-    } else {
-        Match::WrongMethod(allowed)
-    }
+}
+
+fn literal_segments(template: &str) -> usize {
+    template
+        .trim_matches('/')
+        .split('/')
+        .filter(|segment| !segment.starts_with('{'))
+        .count()
 }
 
 fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {
@@ -85,5 +102,27 @@ mod tests {
         assert_eq!(p["id"], "a b");
         assert!(match_path("/api/v1/contacts/{id}", "/api/v1/contacts/").is_none());
         assert!(match_path("/api/v1/contacts/{id}", "/api/v1/contacts/%zz").is_none());
+    }
+
+    #[test]
+    fn the_most_specific_route_wins_whatever_the_table_order() {
+        assert!(
+            literal_segments("/api/v1/webhooks/event-types")
+                > literal_segments("/api/v1/webhooks/{id}")
+        );
+        let Match::Found { route, .. } =
+            find(crate::routes::ROUTES, "GET", "/api/v1/webhooks/event-types")
+        else {
+            panic!("no route")
+        };
+        assert_eq!(route.binary, "list_webhook_event_types");
+        let Match::WrongMethod(allowed) = find(
+            crate::routes::ROUTES,
+            "DELETE",
+            "/api/v1/webhooks/event-types",
+        ) else {
+            panic!("expected 405")
+        };
+        assert_eq!(allowed, ["GET"]);
     }
 }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::cli::ServeOptions;
 use crate::credentials::Credentials;
-use crate::{schedules, seed, server, App};
+use crate::{consumers, schedules, seed, server, App};
 
 /// The development database the local runtime uses when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/penguinmails_dev";
@@ -22,6 +22,9 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pengu
 pub fn local_env(env: Env) -> Env {
     env.with_default("DATABASE_URL", DEFAULT_DATABASE_URL)
         .with_default("DB_POOL_SIZE", "16")
+        // Local receivers listen on this machine, without certificates.
+        .with_default("WEBHOOK_ALLOW_LOOPBACK", "true")
+        .with_default("WEBHOOK_ALLOW_HTTP", "true")
 }
 
 /// Creates the database if needed and applies migrations; explains how to fix a
@@ -101,6 +104,7 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let (stop, stopped) = watch::channel(false);
     let mut workers = schedules::spawn_all(&app, &stopped);
+    workers.extend(consumers::spawn_all(&app, &stopped));
     workers.push(spawn_usage_flusher(&app, &stopped));
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(server::serve(listener, app.clone(), async move {

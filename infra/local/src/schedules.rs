@@ -21,19 +21,38 @@ pub struct Schedule {
     pub job: Job,
 }
 
-pub const SCHEDULES: &[Schedule] = &[Schedule {
-    name: "outbox-relay",
-    function: "OutboxRelayFunction",
-    every: Duration::from_secs(1),
-    job: |app| {
-        Box::pin(async move {
-            pm_events::relay_pending(&app.db, app.queue.as_ref(), 50)
+pub const SCHEDULES: &[Schedule] = &[
+    Schedule {
+        name: "outbox-relay",
+        function: "OutboxRelayFunction",
+        every: Duration::from_secs(1),
+        job: |app| {
+            Box::pin(async move {
+                pm_events::relay_pending(&app.db, app.queue.as_ref(), 50)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    },
+    Schedule {
+        name: "webhook-requeue",
+        function: "WebhookRequeueFunction",
+        every: Duration::from_secs(1),
+        job: |app| {
+            Box::pin(async move {
+                pm_webhook_delivery::requeue::requeue_due(
+                    &app.db,
+                    app.queue.as_ref(),
+                    app.delivery.requeue_after,
+                )
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
-        })
+            })
+        },
     },
-}];
+];
 
 /// Starts every schedule; each stops when `stop` turns true.
 pub fn spawn_all(app: &App, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {

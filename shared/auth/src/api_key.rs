@@ -15,10 +15,10 @@ use pm_ports::kv::KeyValue;
 use pm_ports::secrets::SecretStore;
 use pm_store::Db;
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Principal};
 use crate::keys::{self, Pepper};
 use crate::ratelimit::{self, Decision};
-use crate::session::{bearer, unauthorized};
+use crate::session::{bearer, unauthorized, SessionKey};
 use crate::store::{self, AuthRecord};
 use crate::usage::{FlushMode, UsageRecorder};
 
@@ -123,10 +123,41 @@ impl ApiKeyAuth {
         self.run(req, resource.scope, |req, caller| {
             handler(Ctx {
                 req,
-                caller,
+                principal: Principal::Key(caller),
                 resource,
                 db: &self.db,
             })
+        })
+        .await
+    }
+
+    /// Like [`guard`](Self::guard), but a dashboard session may call the route too (no
+    /// rate limit, no key usage). With a session, reading is for every role and
+    /// changing (any method but GET) is for owners and admins.
+    pub async fn guard_key_or_session<'a, F, Fut>(
+        &'a self,
+        req: Request,
+        resource: &'static Resource,
+        sessions: &SessionKey,
+        handler: F,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        F: FnOnce(Ctx<'a>) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        let is_key = bearer(&req).is_some_and(|token| token.starts_with(keys::PREFIX));
+        if is_key || bearer(&req).is_none() {
+            return self.guard(req, resource, handler).await;
+        }
+        let session = sessions.authenticate(&req)?;
+        if req.method() != http::Method::GET {
+            session.require_manager()?;
+        }
+        handler(Ctx {
+            req,
+            principal: Principal::Session(session),
+            resource,
+            db: &self.db,
         })
         .await
     }

@@ -10,12 +10,19 @@ use pm_http::{json_body, ApiError, Request};
 use pm_store::Db;
 use serde::de::DeserializeOwned;
 
-use crate::Caller;
+use crate::{Caller, Session};
 
-/// The request, its authenticated caller, the database and the resource's description.
+/// Who is calling: an integration with an API key, or a dashboard user.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Key(Caller),
+    Session(Session),
+}
+
+/// The request, who made it, the database and the resource's description.
 pub struct Ctx<'a> {
     pub req: Request,
-    pub caller: Caller,
+    pub principal: Principal,
     pub resource: &'static Resource,
     pub(crate) db: &'a Db,
 }
@@ -23,7 +30,18 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The caller's tenant: every query a handler makes is scoped by it.
     pub fn tenant_id(&self) -> TenantId {
-        self.caller.tenant_id
+        match &self.principal {
+            Principal::Key(caller) => caller.tenant_id,
+            Principal::Session(session) => session.tenant_id,
+        }
+    }
+
+    /// Who did it, for logs and audit fields: the key's id or the session's user.
+    pub fn actor(&self) -> String {
+        match &self.principal {
+            Principal::Key(caller) => format!("api_key:{}", caller.key_id),
+            Principal::Session(session) => format!("user:{}", session.user_id),
+        }
     }
 
     pub fn db(&self) -> &Db {

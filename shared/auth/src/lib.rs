@@ -16,5 +16,5 @@ pub mod store;
 pub mod usage;
 
 pub use api_key::{ApiKeyAuth, Caller};
-pub use context::Ctx;
+pub use context::{Ctx, Principal};
 pub use session::{Role, Session};

@@ -108,6 +108,9 @@ id_types! {
     WorkspaceId,
     /// A domain event in the outbox; receivers de-duplicate by it.
     EventId,
+    WebhookId,
+    /// One event's delivery to one webhook; sent as `webhook-id`, stable across retries.
+    DeliveryId,
 }
 
 #[cfg(test)]

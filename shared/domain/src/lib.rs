@@ -8,6 +8,7 @@
 //! - [`event::Event`]: a domain event as it travels from the outbox to webhooks.
 //! - [`paging`]: the list request and page envelope every list endpoint shares.
 
+pub mod delivery;
 mod enums;
 pub mod event;
 pub mod ids;
@@ -15,8 +16,9 @@ pub mod paging;
 mod plan;
 mod scope;
 
+pub use delivery::DeliveryMessage;
 pub use enums::UnknownName;
-pub use event::{Event, EventType};
+pub use event::{Event, EventType, FilterAttributes};
 pub use ids::*;
 pub use plan::Plan;
 pub use scope::Scope;

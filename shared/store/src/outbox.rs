@@ -48,7 +48,8 @@ pub async fn claim_unpublished(tx: &Transaction<'_>, limit: i64) -> Result<Vec<E
     let rows = tx
         .query(
             "SELECT id, tenant_id, event_type, payload, occurred_at FROM event_outbox \
-             WHERE published_at IS NULL ORDER BY position LIMIT $1 \
+             WHERE published_at IS NULL AND publish_failed_at IS NULL \
+             ORDER BY position LIMIT $1 \
              FOR UPDATE SKIP LOCKED",
             &[&limit],
         )
@@ -63,4 +64,28 @@ pub async fn mark_published(client: &impl GenericClient, ids: &[EventId]) -> Res
             &[&ids],
         )
         .await?)
+}
+
+/// How often the relay tries an event the queue refuses before setting it aside.
+pub const MAX_PUBLISH_ATTEMPTS: i32 = 5;
+
+/// Records a failed publication of one event. After [`MAX_PUBLISH_ATTEMPTS`], or at once
+/// when `permanent` (it can never fit the queue), the event is set aside
+/// (`publish_failed_at`) so it no longer holds back the events behind it; its error
+/// stays on the row for an operator.
+pub async fn mark_unpublishable(
+    client: &impl GenericClient,
+    id: EventId,
+    error: &str,
+    permanent: bool,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE event_outbox SET publish_attempts = publish_attempts + 1, publish_error = $2, \
+             publish_failed_at = CASE WHEN $3 OR publish_attempts + 1 >= $4 THEN now() END \
+             WHERE id = $1",
+            &[&id, &error, &permanent, &MAX_PUBLISH_ATTEMPTS],
+        )
+        .await?;
+    Ok(())
 }

@@ -4,38 +4,52 @@
 
 use std::time::Duration;
 
-use pm_domain::Event;
+use pm_domain::{DeliveryMessage, Event};
 
 use super::{QueueSpec, Topic};
 
 /// Domain events from the outbox, on their way to the webhook fan-out.
 pub const EVENTS: Topic<Event> = Topic::new("events");
-/// One message per webhook delivery to attempt now.
-pub const DELIVERIES: &str = "deliveries";
-/// Failed deliveries wait in these, one per attempt, before the next try.
-pub const DELIVERY_RETRIES: [(&str, u64); 5] = [
-    ("deliveries-retry-1s", 1),
-    ("deliveries-retry-2s", 2),
-    ("deliveries-retry-4s", 4),
-    ("deliveries-retry-8s", 8),
-    ("deliveries-retry-16s", 16),
+/// One message per webhook delivery attempt to make now (or after a per-message delay).
+pub const DELIVERIES: Topic<DeliveryMessage> = Topic::new("deliveries");
+/// Failed deliveries wait in these, one per attempt, before the next try: the roadmap's
+/// 1, 2, 4, 8 and 16 s. Each carries the same message as [`DELIVERIES`].
+pub const DELIVERY_RETRIES: [(Topic<DeliveryMessage>, u64); 5] = [
+    (Topic::new("deliveries-retry-1s"), 1),
+    (Topic::new("deliveries-retry-2s"), 2),
+    (Topic::new("deliveries-retry-4s"), 4),
+    (Topic::new("deliveries-retry-8s"), 8),
+    (Topic::new("deliveries-retry-16s"), 16),
 ];
-/// Deliveries the consumers could not process at all (poison messages).
+/// Messages the consumers could not process at all (poison messages), per source.
+pub const EVENTS_DLQ: &str = "events-dlq";
 pub const DELIVERIES_DLQ: &str = "deliveries-dlq";
+pub const EMAIL_SEND_DLQ: &str = "email-send-dlq";
 /// Emails accepted by the API, waiting for the sender.
 pub const EMAIL_SEND: &str = "email-send";
 
+/// The consumers' Lambda timeouts (template.yaml) and their queues' visibility timeouts:
+/// at least six times the consumer's (AWS's advice), so a message is not handed to a
+/// second consumer while the first still works on it.
+pub const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DISPATCHER_TIMEOUT: Duration = Duration::from_secs(45);
+const EVENTS_VISIBILITY: Duration = Duration::from_secs(180);
+const DELIVERIES_VISIBILITY: Duration = Duration::from_secs(300);
+const EMAIL_SEND_VISIBILITY: Duration = Duration::from_secs(300);
+
 pub fn all() -> Vec<QueueSpec> {
     let mut specs = vec![
-        QueueSpec::new(EVENTS.name()),
-        QueueSpec::new(DELIVERIES).visibility_timeout(Duration::from_secs(60)),
+        QueueSpec::new(EVENTS.name()).visibility_timeout(EVENTS_VISIBILITY),
+        QueueSpec::new(DELIVERIES.name()).visibility_timeout(DELIVERIES_VISIBILITY),
+        QueueSpec::new(EMAIL_SEND).visibility_timeout(EMAIL_SEND_VISIBILITY),
+        QueueSpec::new(EVENTS_DLQ),
         QueueSpec::new(DELIVERIES_DLQ),
-        QueueSpec::new(EMAIL_SEND).visibility_timeout(Duration::from_secs(60)),
+        QueueSpec::new(EMAIL_SEND_DLQ),
     ];
-    specs.extend(DELIVERY_RETRIES.iter().map(|(name, secs)| {
-        QueueSpec::new(*name)
+    specs.extend(DELIVERY_RETRIES.iter().map(|(topic, secs)| {
+        QueueSpec::new(topic.name())
             .delay(Duration::from_secs(*secs))
-            .visibility_timeout(Duration::from_secs(60))
+            .visibility_timeout(DELIVERIES_VISIBILITY)
     }));
     specs
 }
@@ -53,6 +67,12 @@ mod tests {
     fn retry_delays_double_from_one_second() {
         let delays: Vec<u64> = DELIVERY_RETRIES.iter().map(|(_, s)| *s).collect();
         assert_eq!(delays, [1, 2, 4, 8, 16]);
+    }
+
+    #[test]
+    fn consumers_get_six_times_their_timeout_before_a_message_reappears() {
+        assert!(EVENTS_VISIBILITY >= FAN_OUT_TIMEOUT * 6);
+        assert!(DELIVERIES_VISIBILITY >= DISPATCHER_TIMEOUT * 6);
     }
 
     #[test]
