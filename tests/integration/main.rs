@@ -15,4 +15,6 @@ mod rate_limit;
 mod secrets_contract;
 mod store;
 mod templates;
+mod webhook_delivery;
+mod webhook_workers;
 mod webhooks_api;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pm_domain::{DeliveryId, DeliveryMessage, Event, EventId, EventType, TenantId, WebhookId};
-use pm_store::{row, DbError, Transaction};
+use pm_store::{row, DbError};
 use tokio_postgres::GenericClient;
 
 use crate::attempt::Attempted;
@@ -155,12 +155,13 @@ pub enum WebhookChange {
     Disabled(String),
 }
 
-/// Records the attempt and the delivery's next state, and updates the webhook's health,
-/// in the caller's transaction. If the lease was lost meanwhile (another dispatcher
-/// re-claimed the delivery), the attempt is still logged but the delivery's state is
-/// left to the newer claim.
+/// Records the attempt and the delivery's next state in one statement (so one round
+/// trip, and both or neither), then updates the webhook's health where the attempt can
+/// have changed it. If the lease was lost meanwhile (another dispatcher re-claimed the
+/// delivery), the attempt is still logged but the delivery's state is left to the newer
+/// claim.
 pub async fn record(
-    tx: &Transaction<'_>,
+    client: &impl GenericClient,
     claimed: &Claimed,
     attempted: &Attempted,
     next: Next,
@@ -169,55 +170,56 @@ pub async fn record(
 ) -> Result<WebhookChange, DbError> {
     let attempt = claimed.attempt as i32;
     let status_code = attempted.status_code.map(i32::from);
-    tx.execute(
-        "INSERT INTO webhook_attempts (delivery_id, attempt, webhook_id, started_at, \
-         response_ms, status_code, error_kind, response_excerpt, succeeded) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-        &[
-            &claimed.delivery_id,
-            &attempt,
-            &claimed.webhook_id,
-            &attempted.started_at,
-            &attempted.response_ms,
-            &status_code,
-            &attempted.error_kind(),
-            &attempted.excerpt.replace('\0', ""),
-            &attempted.succeeded(),
-        ],
-    )
-    .await?;
     let (status, next_at, queued_until) = match next {
         Next::Succeeded => (DeliveryStatus::Succeeded, None, None),
         Next::Retry { at, queued_until } => (DeliveryStatus::Retrying, Some(at), queued_until),
         Next::Failed => (DeliveryStatus::Failed, None, None),
     };
-    tx.execute(
-        "UPDATE webhook_deliveries SET status = $3, lease_until = NULL, next_attempt_at = $4, \
-         queued_until = $5, last_attempt_at = $6, last_status_code = $7, last_error_kind = $8, \
-         succeeded_at = CASE WHEN $3 = 'succeeded' THEN now() ELSE succeeded_at END \
-         WHERE id = $1 AND attempts = $2 AND status = 'sending'",
-        &[
-            &claimed.delivery_id,
-            &attempt,
-            &status,
-            &next_at,
-            &queued_until,
-            &attempted.started_at,
-            &status_code,
-            &attempted.error_kind(),
-        ],
-    )
-    .await?;
-    update_health(tx, claimed, attempted, disable, disable_after).await
+    client
+        .execute(
+            "WITH logged AS ( \
+               INSERT INTO webhook_attempts (delivery_id, attempt, webhook_id, started_at, \
+                 response_ms, status_code, error_kind, response_excerpt, succeeded) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING) \
+             UPDATE webhook_deliveries SET status = $10, lease_until = NULL, \
+               next_attempt_at = $11, queued_until = $12, last_attempt_at = $4, \
+               last_status_code = $6, last_error_kind = $7, \
+               succeeded_at = CASE WHEN $10 = 'succeeded' THEN now() ELSE succeeded_at END \
+             WHERE id = $1 AND attempts = $2 AND status = 'sending'",
+            &[
+                &claimed.delivery_id,
+                &attempt,
+                &claimed.webhook_id,
+                &attempted.started_at,
+                &attempted.response_ms,
+                &status_code,
+                &attempted.error_kind(),
+                &attempted.excerpt.replace('\0', ""),
+                &attempted.succeeded(),
+                &status,
+                &next_at,
+                &queued_until,
+            ],
+        )
+        .await?;
+    update_health(client, claimed, attempted, disable, disable_after).await
 }
 
 async fn update_health(
-    tx: &Transaction<'_>,
+    client: &impl GenericClient,
     claimed: &Claimed,
     attempted: &Attempted,
     disable: Option<String>,
     disable_after: chrono::TimeDelta,
 ) -> Result<WebhookChange, DbError> {
+    // A success keeps a healthy webhook healthy: the common case reads and writes nothing.
+    if attempted.succeeded()
+        && disable.is_none()
+        && claimed.state == WebhookState::Healthy
+        && claimed.failing_since.is_none()
+    {
+        return Ok(WebhookChange::None);
+    }
     let failing_since = if attempted.succeeded() {
         None
     } else {
@@ -232,16 +234,17 @@ async fn update_health(
         })
     });
     if let Some(reason) = disable {
-        tx.execute(
-            "UPDATE webhooks SET enabled = false, state = 'disabled', disabled_reason = $2, \
+        client
+            .execute(
+                "UPDATE webhooks SET enabled = false, state = 'disabled', disabled_reason = $2, \
              disabled_at = now(), failing_since = $3, updated_at = clock_timestamp() \
              WHERE id = $1 AND enabled",
-            &[&claimed.webhook_id, &reason, &failing_since],
-        )
-        .await?;
+                &[&claimed.webhook_id, &reason, &failing_since],
+            )
+            .await?;
         return Ok(WebhookChange::Disabled(reason));
     }
-    let recent: Vec<bool> = tx
+    let recent: Vec<bool> = client
         .query(
             "SELECT succeeded FROM webhook_attempts WHERE webhook_id = $1 \
              ORDER BY started_at DESC LIMIT $2",
@@ -257,11 +260,12 @@ async fn update_health(
     if state == claimed.state && failing_since.is_some() == claimed.failing_since.is_some() {
         return Ok(WebhookChange::None);
     }
-    tx.execute(
-        "UPDATE webhooks SET state = $2, failing_since = $3 WHERE id = $1 AND enabled",
-        &[&claimed.webhook_id, &state, &failing_since],
-    )
-    .await?;
+    client
+        .execute(
+            "UPDATE webhooks SET state = $2, failing_since = $3 WHERE id = $1 AND enabled",
+            &[&claimed.webhook_id, &state, &failing_since],
+        )
+        .await?;
     Ok(if state == claimed.state {
         WebhookChange::None
     } else {

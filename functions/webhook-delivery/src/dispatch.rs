@@ -18,7 +18,7 @@ use chrono::Utc;
 use pm_domain::DeliveryMessage;
 use pm_ports::queue::{catalog, Queue, MAX_DELAY};
 use pm_ports::secrets::SecretStore;
-use pm_store::{begin, commit, Db};
+use pm_store::Db;
 
 use crate::attempt::{self, Attempted, Outgoing};
 use crate::config::DeliveryConfig;
@@ -112,19 +112,16 @@ impl Dispatcher {
         );
         let (next, disable, handled) = self.next_step(decision, &attempted);
         let change = {
-            let mut client = self.db.client().await?;
-            let tx = begin(&mut client).await?;
-            let change = deliveries::record(
-                &tx,
+            let client = self.db.client().await?;
+            deliveries::record(
+                &**client,
                 &claimed,
                 &attempted,
                 next,
                 disable,
                 self.config.disable_after,
             )
-            .await?;
-            commit(tx).await?;
-            change
+            .await?
         };
         if let WebhookChange::Disabled(reason) = &change {
             tracing::warn!(webhook_id = %claimed.webhook_id, %reason, "webhook disabled");
