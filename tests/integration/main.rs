@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod bounded_work;
 mod campaigns;
 mod consistency;
 mod contacts;

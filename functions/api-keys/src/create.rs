@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 struct CreateKey {
     name: String,
-    scopes: Vec<String>,
+    scopes: pm_http::bounded::Bounded<String, 64>,
 }
 
 /// A new key as returned once: the view plus the full key.

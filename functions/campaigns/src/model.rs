@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use pm_domain::{CampaignId, ContactId, TemplateId};
+use pm_http::bounded::Bounded;
 use serde::{Deserialize, Serialize};
 
 pm_domain::string_enum! {
@@ -41,16 +42,16 @@ pub struct Step {
 #[serde(deny_unknown_fields)]
 pub struct Audience {
     #[serde(default)]
-    pub contact_ids: Vec<ContactId>,
+    pub contact_ids: Bounded<ContactId, 4000>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Bounded<String, 200>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Sending days: mon, tue, wed, thu, fri, sat, sun.
-    pub days: Vec<String>,
+    pub days: Bounded<String, 28>,
     /// Sending window, hours of the day in `time_zone`: [start_hour, end_hour).
     pub start_hour: u8,
     pub end_hour: u8,
@@ -62,15 +63,36 @@ pub struct Schedule {
 impl Default for Schedule {
     fn default() -> Self {
         Self {
-            days: ["mon", "tue", "wed", "thu", "fri"]
-                .map(String::from)
-                .to_vec(),
+            days: Bounded::new(
+                ["mon", "tue", "wed", "thu", "fri"]
+                    .map(String::from)
+                    .to_vec(),
+            )
+            .expect("five days"),
             start_hour: 9,
             end_hour: 17,
             time_zone: "UTC".into(),
             daily_cap: 500,
         }
     }
+}
+
+/// A campaign in a list: no step bodies (inline HTML up to 512 KiB each) and no
+/// contact-id list, only their counts, so a page of 100 stays small. `GET /{id}` has
+/// the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignSummary {
+    pub id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub sender: Sender,
+    pub step_count: i32,
+    pub audience_contact_count: i32,
+    pub audience_tags: Vec<String>,
+    pub schedule: Schedule,
+    pub started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The request body of create and replace.
@@ -80,7 +102,7 @@ pub struct CampaignInput {
     pub name: String,
     pub sender: Sender,
     #[serde(default)]
-    pub steps: Vec<Step>,
+    pub steps: Bounded<Step, 100>,
     #[serde(default)]
     pub audience: Audience,
     #[serde(default)]

@@ -4,7 +4,7 @@ use pm_store::select::{contains_pattern, Select};
 use pm_store::{row, DbError, Transaction};
 use tokio_postgres::{GenericClient, Row};
 
-use crate::model::{Campaign, CampaignStatus};
+use crate::model::{Campaign, CampaignStatus, CampaignSummary};
 use crate::validate::ValidCampaign;
 
 const COLUMNS: &str =
@@ -66,7 +66,7 @@ pub async fn unknown_contacts(
         .query(
             "SELECT t.id FROM unnest($2::uuid[]) AS t(id) WHERE NOT EXISTS \
              (SELECT 1 FROM contacts c WHERE c.tenant_id = $1 AND c.id = t.id)",
-            &[&tenant_id, &c.audience.contact_ids],
+            &[&tenant_id, &&*c.audience.contact_ids],
         )
         .await?;
     rows.iter().map(|r| row::get(r, "contacts", "id")).collect()
@@ -217,7 +217,7 @@ pub async fn audience_size(
         .query_one(
             "SELECT count(*) FROM contacts WHERE tenant_id = $1 AND status = 'subscribed' \
              AND (id = ANY($2) OR tags && $3)",
-            &[&tenant_id, &c.audience.contact_ids, &c.audience.tags],
+            &[&tenant_id, &&*c.audience.contact_ids, &&*c.audience.tags],
         )
         .await?
         .get(0))
@@ -229,8 +229,14 @@ pub async fn list(
     status: Option<CampaignStatus>,
     name: Option<String>,
     list: &ListRequest,
-) -> Result<Vec<Campaign>, DbError> {
-    let mut select = Select::new(&format!("SELECT {COLUMNS} FROM campaigns"), tenant_id);
+) -> Result<Vec<CampaignSummary>, DbError> {
+    let mut select = Select::new(
+        "SELECT id, name, status, sender, jsonb_array_length(steps) AS step_count, \
+         jsonb_array_length(audience -> 'contact_ids') AS audience_contact_count, \
+         audience -> 'tags' AS audience_tags, schedule, started_at, created_at, updated_at \
+         FROM campaigns",
+        tenant_id,
+    );
     if let Some(status) = status {
         select = select.and("status = ?", vec![Box::new(status)]);
     }
@@ -238,5 +244,21 @@ pub async fn list(
         select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
     let rows = select.page(list).fetch(client).await?;
-    rows.iter().map(campaign_of).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(CampaignSummary {
+                id: row::get(r, TABLE, "id")?,
+                name: row::get(r, TABLE, "name")?,
+                status: row::get(r, TABLE, "status")?,
+                sender: row::json(r, TABLE, "sender")?,
+                step_count: row::get(r, TABLE, "step_count")?,
+                audience_contact_count: row::get(r, TABLE, "audience_contact_count")?,
+                audience_tags: row::json(r, TABLE, "audience_tags")?,
+                schedule: row::json(r, TABLE, "schedule")?,
+                started_at: row::get(r, TABLE, "started_at")?,
+                created_at: row::get(r, TABLE, "created_at")?,
+                updated_at: row::get(r, TABLE, "updated_at")?,
+            })
+        })
+        .collect()
 }

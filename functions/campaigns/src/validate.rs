@@ -1,5 +1,9 @@
+use std::collections::HashSet;
+
+use pm_http::bounded::Bounded;
 use pm_http::email::is_valid_email;
 use pm_http::fields;
+use pm_http::fields::is_forbidden_char;
 use pm_http::{ApiError, FieldError};
 use pm_templates::{check_syntax, TemplateParts};
 
@@ -29,7 +33,7 @@ fn sender(s: &Sender, errors: &mut Vec<FieldError>) -> Sender {
             "1 to 100 characters",
         ));
     }
-    if from_name.chars().any(char::is_control) {
+    if from_name.chars().any(is_forbidden_char) {
         errors.push(FieldError::new(
             "sender.from_name",
             "invalid_characters",
@@ -94,7 +98,7 @@ fn steps(steps: &[Step], errors: &mut Vec<FieldError>) {
                         "an inline step needs a subject",
                     ));
                 }
-                if subject.chars().any(char::is_control) {
+                if subject.chars().any(is_forbidden_char) {
                     errors.push(FieldError::new(
                         format!("steps[{i}].subject"),
                         "invalid_characters",
@@ -142,15 +146,16 @@ fn audience(a: &Audience, errors: &mut Vec<FieldError>) -> Audience {
         ));
     }
     let mut tags: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
     for (i, tag) in a.tags.iter().enumerate() {
         let tag = tag.trim();
-        if tag.is_empty() || tag.chars().count() > 50 {
+        if tag.is_empty() || tag.chars().count() > 50 || tag.chars().any(is_forbidden_char) {
             errors.push(FieldError::new(
                 format!("audience.tags[{i}]"),
                 "invalid_tag",
-                "1 to 50 characters",
+                "1 to 50 printable characters",
             ));
-        } else if !tags.iter().any(|t| t == tag) {
+        } else if seen.insert(tag) {
             tags.push(tag.to_string());
         }
     }
@@ -161,10 +166,13 @@ fn audience(a: &Audience, errors: &mut Vec<FieldError>) -> Audience {
             format!("at most {MAX_TAGS}"),
         ));
     }
-    let mut contact_ids = a.contact_ids.clone();
+    let mut contact_ids = a.contact_ids.to_vec();
     contact_ids.sort();
     contact_ids.dedup();
-    Audience { contact_ids, tags }
+    Audience {
+        contact_ids: Bounded::new(contact_ids).expect("no longer than before"),
+        tags: Bounded::new(tags).expect("no longer than before"),
+    }
 }
 
 fn schedule(s: &Schedule, errors: &mut Vec<FieldError>) {
@@ -175,8 +183,9 @@ fn schedule(s: &Schedule, errors: &mut Vec<FieldError>) {
             "at least one sending day",
         ));
     }
+    let mut seen = HashSet::new();
     for (i, day) in s.days.iter().enumerate() {
-        if !DAYS.contains(&day.as_str()) || s.days[..i].contains(day) {
+        if !DAYS.contains(&day.as_str()) || !seen.insert(day) {
             errors.push(FieldError::new(
                 format!("schedule.days[{i}]"),
                 "invalid_value",
@@ -228,7 +237,7 @@ pub fn campaign(input: CampaignInput) -> Result<ValidCampaign, ApiError> {
     Ok(ValidCampaign {
         name,
         sender,
-        steps: input.steps,
+        steps: input.steps.into_inner(),
         audience,
         schedule,
     })

@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use pm_domain::{ContactId, WorkspaceId};
+use pm_http::bounded::Bounded;
 use serde::{Deserialize, Serialize};
 
 pm_domain::string_enum! {
@@ -38,7 +39,7 @@ pub struct ContactInput {
     #[serde(default)]
     pub company: Option<String>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Bounded<String, 500>,
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
     #[serde(default)]

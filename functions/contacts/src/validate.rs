@@ -1,5 +1,8 @@
+use std::collections::HashSet;
+
 use pm_domain::WorkspaceId;
 use pm_http::email::is_valid_email;
+use pm_http::fields::is_forbidden_char;
 use pm_http::{ApiError, FieldError};
 
 use crate::model::{ContactInput, ContactStatus, ValidContact};
@@ -26,20 +29,23 @@ fn text(
     Some(trimmed.to_string())
 }
 
+/// Linear in the number of tags (a set, not a scan per tag); the list itself is capped
+/// while the body is read.
 fn tags(raw: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
     for (i, tag) in raw.iter().enumerate() {
         let tag = tag.trim();
         if tag.is_empty()
             || tag.chars().count() > MAX_TAG_CHARS
-            || tag.chars().any(char::is_control)
+            || tag.chars().any(is_forbidden_char)
         {
             errors.push(FieldError::new(
                 format!("tags[{i}]"),
                 "invalid_tag",
                 format!("tags are 1 to {MAX_TAG_CHARS} printable characters"),
             ));
-        } else if !tags.iter().any(|t| t == tag) {
+        } else if seen.insert(tag) {
             tags.push(tag.to_string());
         }
     }

@@ -25,6 +25,17 @@ impl Template {
     }
 }
 
+/// A template in a list: everything but its bodies (up to 512 KiB each), so a page of
+/// 100 stays far inside Lambda's 6 MB response limit. `GET /{id}` has the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateSummary {
+    pub id: TemplateId,
+    pub name: String,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// The request body of create and replace.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@ use pm_store::select::{contains_pattern, Select};
 use pm_store::{row, DbError};
 use tokio_postgres::{GenericClient, Row};
 
-use crate::model::Template;
+use crate::model::{Template, TemplateSummary};
 use crate::render::TemplateParts;
 
 const TABLE: &str = "templates";
@@ -121,11 +121,24 @@ pub async fn list(
     tenant_id: TenantId,
     name: Option<String>,
     list: &ListRequest,
-) -> Result<Vec<Template>, DbError> {
-    let mut select = Select::new(&format!("SELECT {COLUMNS} FROM templates"), tenant_id);
+) -> Result<Vec<TemplateSummary>, DbError> {
+    let mut select = Select::new(
+        "SELECT id, name, subject, created_at, updated_at FROM templates",
+        tenant_id,
+    );
     if let Some(name) = name {
         select = select.and("name ILIKE ?", vec![Box::new(contains_pattern(&name))]);
     }
     let rows = select.page(list).fetch(client).await?;
-    rows.iter().map(template_of).collect()
+    rows.iter()
+        .map(|r| {
+            Ok(TemplateSummary {
+                id: row::get(r, TABLE, "id")?,
+                name: row::get(r, TABLE, "name")?,
+                subject: row::get(r, TABLE, "subject")?,
+                created_at: row::get(r, TABLE, "created_at")?,
+                updated_at: row::get(r, TABLE, "updated_at")?,
+            })
+        })
+        .collect()
 }

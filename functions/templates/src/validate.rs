@@ -1,4 +1,4 @@
-use pm_http::fields;
+use pm_http::fields::{self, is_forbidden_char};
 use pm_http::{ApiError, FieldError};
 
 use crate::model::TemplateInput;
@@ -18,14 +18,13 @@ pub fn template(input: TemplateInput) -> Result<(String, TemplateParts), ApiErro
             "subject must be 1 to 998 characters",
         ));
     }
-    for (field, value) in [("name", &name), ("subject", &input.subject)] {
-        if value.chars().any(char::is_control) {
-            errors.push(FieldError::new(
-                field,
-                "invalid_characters",
-                "line breaks and control characters are not allowed",
-            ));
-        }
+    // (The name's characters are checked by fields::name.)
+    if input.subject.chars().any(is_forbidden_char) {
+        errors.push(FieldError::new(
+            "subject",
+            "invalid_characters",
+            "line breaks and control characters are not allowed",
+        ));
     }
     let html = input.html.filter(|h| !h.trim().is_empty());
     let text = input.text.filter(|t| !t.trim().is_empty());

@@ -3,6 +3,7 @@ use http::StatusCode;
 use pm_auth::{Ctx, Principal};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{EventId, EventType, WebhookId};
+use pm_http::bounded::Bounded;
 use pm_http::list::{bad_parameter, query_param};
 use pm_http::resource::no_content;
 use pm_http::{json, ApiError, Body, Request, Response};
@@ -202,15 +203,15 @@ pub async fn update(req: Request, api: &WebhooksApi) -> Result<Response<Body>, A
                         .description
                         .clone()
                         .unwrap_or_else(|| current.description.clone()),
-                    event_types: patch
-                        .event_types
-                        .clone()
-                        .unwrap_or_else(|| current.event_types.clone()),
+                    event_types: patch.event_types.clone().unwrap_or_else(|| {
+                        Bounded::new(current.event_types.clone()).expect("stored lists fit")
+                    }),
                     filters: patch.filters.or_else(|| {
                         Some(crate::model::FiltersInput {
                             workspace_ids: strings(&current.filters.workspace_ids),
                             campaign_ids: strings(&current.filters.campaign_ids),
-                            tags: current.filters.tags.clone(),
+                            tags: Bounded::new(current.filters.tags.clone())
+                                .expect("stored lists fit"),
                         })
                     }),
                     enabled: Some(patch.enabled.unwrap_or(current.enabled)),
@@ -233,8 +234,8 @@ pub async fn update(req: Request, api: &WebhooksApi) -> Result<Response<Body>, A
         .await
 }
 
-fn strings<T: ToString>(items: &[T]) -> Vec<String> {
-    items.iter().map(T::to_string).collect()
+fn strings<T: ToString, const MAX: usize>(items: &[T]) -> Bounded<String, MAX> {
+    Bounded::new(items.iter().map(T::to_string).collect()).expect("stored lists fit")
 }
 
 /// `DELETE /api/v1/webhooks/{id}` → 204; its deliveries and secret go with it.

@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use pm_domain::{CampaignId, DeliveryId, EventId, EventType, WebhookId, WorkspaceId};
+use pm_http::bounded::Bounded;
 use pm_webhook_delivery::model::{DeliveryStatus, WebhookState};
 use pm_webhook_delivery::policy::RetryPolicy;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -58,11 +59,11 @@ impl From<&Webhook> for ValidWebhook {
 #[serde(deny_unknown_fields)]
 pub struct FiltersInput {
     #[serde(default)]
-    pub workspace_ids: Vec<String>,
+    pub workspace_ids: Bounded<String, 200>,
     #[serde(default)]
-    pub campaign_ids: Vec<String>,
+    pub campaign_ids: Bounded<String, 200>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Bounded<String, 200>,
 }
 
 /// The body of create and replace: every writable field; omitted ones take defaults.
@@ -72,7 +73,7 @@ pub struct WebhookInput {
     pub url: String,
     #[serde(default)]
     pub description: Option<String>,
-    pub event_types: Vec<String>,
+    pub event_types: Bounded<String, 64>,
     #[serde(default)]
     pub filters: Option<FiltersInput>,
     #[serde(default)]
@@ -97,7 +98,7 @@ pub struct WebhookPatch {
     #[serde(default, deserialize_with = "present")]
     pub description: Option<Option<String>>,
     #[serde(default)]
-    pub event_types: Option<Vec<String>>,
+    pub event_types: Option<Bounded<String, 64>>,
     #[serde(default)]
     pub filters: Option<FiltersInput>,
     #[serde(default)]

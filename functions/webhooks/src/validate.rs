@@ -128,7 +128,7 @@ fn filters(raw: Option<&FiltersInput>, errors: &mut Errors) -> Filters {
             let tag = tag.trim();
             if tag.is_empty()
                 || tag.chars().count() > MAX_TAG_CHARS
-                || tag.chars().any(char::is_control)
+                || tag.chars().any(pm_http::fields::is_forbidden_char)
             {
                 errors.push(
                     format!("filters.tags[{i}]"),
@@ -205,7 +205,10 @@ mod tests {
         WebhookInput {
             url: "https://example.com/hook".into(),
             description: None,
-            event_types: event_types.iter().map(|s| s.to_string()).collect(),
+            event_types: pm_http::bounded::Bounded::new(
+                event_types.iter().map(|s| s.to_string()).collect(),
+            )
+            .unwrap(),
             filters: None,
             enabled: None,
             retry_policy: None,
@@ -250,9 +253,15 @@ mod tests {
     fn a_huge_bad_request_gets_a_bounded_error_list() {
         let mut bad = input(&["contact.created"]);
         bad.filters = Some(FiltersInput {
-            workspace_ids: (0..50).map(|i| format!("x{i}")).collect(),
-            campaign_ids: (0..50).map(|i| format!("y{i}")).collect(),
-            tags: vec![],
+            workspace_ids: pm_http::bounded::Bounded::new(
+                (0..50).map(|i| format!("x{i}")).collect(),
+            )
+            .unwrap(),
+            campaign_ids: pm_http::bounded::Bounded::new(
+                (0..50).map(|i| format!("y{i}")).collect(),
+            )
+            .unwrap(),
+            tags: Default::default(),
         });
         assert_eq!(codes(webhook(&bad, "u".into(), vec![])).len(), MAX_ERRORS);
     }

@@ -5,6 +5,7 @@
 //! one access-log line, so no handler repeats any of that.
 
 mod body;
+pub mod bounded;
 mod convert;
 pub mod email;
 pub mod fields;
@@ -18,6 +19,6 @@ pub mod testing;
 
 pub use body::{json_body, MAX_BODY_BYTES};
 pub use lambda_http::{Body, Request, RequestExt, Response};
-pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE};
+pub use problem::{ApiError, FieldError, MAX_FIELD_ERRORS, PROBLEM_CONTENT_TYPE};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};
 pub use respond::{json, serve};

@@ -7,6 +7,9 @@ use crate::RequestId;
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 const TYPE_BASE: &str = "https://docs.penguinmails.com/errors/";
 
+/// The most field errors one problem lists.
+pub const MAX_FIELD_ERRORS: usize = 50;
+
 /// One invalid field of a request, reported in the problem's `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -118,14 +121,24 @@ impl ApiError {
         )
     }
 
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self::new(
+    /// 422 `validation_failed` with the field errors: at most [`MAX_FIELD_ERRORS`] of
+    /// them, so a bad request cannot make the response larger than itself; a cut list
+    /// says so (`errors_truncated`).
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
+        let truncated = errors.len() > MAX_FIELD_ERRORS;
+        errors.truncate(MAX_FIELD_ERRORS);
+        let error = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             "Validation failed",
             "one or more fields are invalid; see errors",
         )
-        .with_errors(errors)
+        .with_errors(errors);
+        if truncated {
+            error.with_extension("errors_truncated", serde_json::json!(true))
+        } else {
+            error
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

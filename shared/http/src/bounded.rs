@@ -1,0 +1,89 @@
+//! Lists with a hard length cap enforced while the body is read: serde stops at the
+//! first element past the cap, so a request cannot make the server build (or validate,
+//! or de-duplicate) a list of a hundred thousand items before it is refused. The caps are
+//! work bounds, well above each field's documented limit, which validation still checks
+//! with a precise field error.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
+
+/// A `Vec<T>` of at most `MAX` items, as JSON a plain array.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bounded<T, const MAX: usize>(Vec<T>);
+
+impl<T, const MAX: usize> Default for Bounded<T, MAX> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T, const MAX: usize> Bounded<T, MAX> {
+    /// `None` when `items` is over the cap.
+    pub fn new(items: Vec<T>) -> Option<Self> {
+        (items.len() <= MAX).then_some(Self(items))
+    }
+
+    pub fn into_inner(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T, const MAX: usize> Deref for Bounded<T, MAX> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Serialize, const MAX: usize> Serialize for Bounded<T, MAX> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for Bounded<T, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Capped<T, const MAX: usize>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for Capped<T, MAX> {
+            type Value = Bounded<T, MAX>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an array of at most {MAX} items")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX));
+                while let Some(item) = seq.next_element()? {
+                    if items.len() == MAX {
+                        return Err(de::Error::custom(format_args!(
+                            "an array in the body has more than {MAX} items"
+                        )));
+                    }
+                    items.push(item);
+                }
+                Ok(Bounded(items))
+            }
+        }
+
+        deserializer.deserialize_seq(Capped(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_over_its_cap_is_refused_while_reading() {
+        let ok: Bounded<u8, 3> = serde_json::from_str("[1,2,3]").unwrap();
+        assert_eq!(&*ok, &[1, 2, 3]);
+        let err = serde_json::from_str::<Bounded<u8, 3>>("[1,2,3,4]").unwrap_err();
+        assert!(err.to_string().contains("more than 3 items"), "{err}");
+        assert_eq!(serde_json::to_string(&ok).unwrap(), "[1,2,3]");
+    }
+}
