@@ -198,3 +198,40 @@ async fn a_tenant_with_campaigns_using_templates_can_be_deleted() {
         .await
         .expect("cascades remove campaigns and templates together");
 }
+
+#[tokio::test]
+async fn a_statement_that_runs_too_long_is_stopped_and_answers_503() {
+    let test = TestDb::new().await;
+    let mut config = test.config.clone();
+    config.statement_timeout = std::time::Duration::from_millis(200);
+    let db = Db::new(&config).unwrap();
+    let client = db.client().await.unwrap();
+    let err: pm_store::DbError = client
+        .query_one("SELECT pg_sleep(5)", &[])
+        .await
+        .unwrap_err()
+        .into();
+    assert!(err.is_timeout(), "{err}");
+    let problem = pm_http::ApiError::from(err);
+    assert_eq!(
+        (problem.status.as_u16(), problem.code),
+        (503, "query_timeout")
+    );
+    // Migrations are exempt: they may legitimately run long.
+    pm_store::migrate(&db).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_contact_search_has_its_trigram_index() {
+    let test = TestDb::new().await;
+    let client = test.db.client().await.unwrap();
+    let def: String = client
+        .query_one(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'contacts_search'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(def.contains("gin_trgm_ops"), "{def}");
+}

@@ -52,8 +52,25 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
         workspace_id,
         created_after: timestamp_param(req, "created_after")?,
         created_before: timestamp_param(req, "created_before")?,
-        q: query_param(req, "q").filter(|q| !q.trim().is_empty()),
+        q: search_term(req)?,
     })
+}
+
+/// The shortest search term: trigrams need three characters to narrow anything down,
+/// and a shorter one would match most of a tenant's contacts.
+pub const MIN_SEARCH_CHARS: usize = 3;
+
+fn search_term(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(q) = query_param(req, "q").filter(|q| !q.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if q.trim().chars().count() < MIN_SEARCH_CHARS {
+        return Err(bad_parameter(
+            "invalid_parameter",
+            format!("q must be at least {MIN_SEARCH_CHARS} characters (got {q:?})"),
+        ));
+    }
+    Ok(Some(q.trim().to_string()))
 }
 
 /// `GET /api/v1/contacts`

@@ -19,6 +19,17 @@ impl From<DbError> for ApiError {
                  character, or a cursor that was altered)",
             );
         }
+        if e.is_timeout() {
+            tracing::warn!(error = %e, "statement timed out");
+            return ApiError::new(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "query_timeout",
+                "Query took too long",
+                "the request's database work took too long and was stopped; retry, or \
+                 narrow the request (filters, a smaller limit)",
+            )
+            .with_header("retry-after", "1");
+        }
         tracing::error!(error = %e, "database error");
         if e.is_unavailable() {
             ApiError::service_unavailable("the database is unavailable; retry shortly")

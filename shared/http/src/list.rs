@@ -17,6 +17,10 @@ use pm_domain::paging::{ListRequest, Order, Paging, Position, Sorting, DEFAULT_L
 
 use crate::ApiError;
 
+/// The deepest offset: an offset makes PostgreSQL walk every row before it, so deep
+/// pages use the cursor (an index range, the same cost at any depth).
+pub const MAX_OFFSET: i64 = 10_000;
+
 /// A query parameter that does not parse: 400 with a code naming the parameter kind.
 pub fn bad_parameter(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(
@@ -117,11 +121,14 @@ pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequ
         (Some(raw), None) => Paging::Offset(
             raw.parse::<i64>()
                 .ok()
-                .filter(|n| (0..=1_000_000).contains(n))
+                .filter(|n| (0..=MAX_OFFSET).contains(n))
                 .ok_or_else(|| {
                     bad_parameter(
                         "invalid_offset",
-                        format!("offset must be an integer from 0 to 1000000 (got {raw:?})"),
+                        format!(
+                            "offset must be an integer from 0 to {MAX_OFFSET} (got {raw:?}); \
+                             page deeper with the cursor: pass each page's next_cursor"
+                        ),
                     )
                 })?,
         ),
@@ -184,6 +191,7 @@ mod tests {
         );
         assert_eq!(code(&[("order", "up")]), "invalid_order");
         assert_eq!(code(&[("offset", "-5")]), "invalid_offset");
+        assert_eq!(code(&[("offset", "10001")]), "invalid_offset");
         assert_eq!(code(&[("cursor", "!!!")]), "invalid_cursor");
         assert_eq!(
             code(&[("offset", "0"), ("cursor", "x")]),

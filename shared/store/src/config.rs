@@ -10,6 +10,9 @@ pub struct DatabaseConfig {
     /// more in the local runtime.
     pub pool_size: usize,
     pub connect_timeout: Duration,
+    /// Every statement on these connections dies after this long (`statement_timeout`),
+    /// so a query cannot outlive the request that made it. 0 disables (migrations).
+    pub statement_timeout: Duration,
 }
 
 impl DatabaseConfig {
@@ -28,6 +31,9 @@ impl DatabaseConfig {
             url,
             pool_size,
             connect_timeout: Duration::from_secs(connect_timeout_secs.max(1)),
+            statement_timeout: Duration::from_millis(
+                env.parsed_or("DB_STATEMENT_TIMEOUT_MS", 5000u64)?,
+            ),
         })
     }
 
@@ -44,6 +50,14 @@ impl DatabaseConfig {
         config.connect_timeout(self.connect_timeout);
         if config.get_application_name().is_none() {
             config.application_name("penguinmails");
+        }
+        if !self.statement_timeout.is_zero() {
+            let options = format!(
+                "{} -c statement_timeout={}",
+                config.get_options().unwrap_or(""),
+                self.statement_timeout.as_millis()
+            );
+            config.options(options.trim());
         }
         config
     }

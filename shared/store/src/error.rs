@@ -40,6 +40,11 @@ impl From<deadpool_postgres::PoolError> for DbError {
 impl DbError {
     /// PostgreSQL refused a value the request carried (SQLSTATE class 22: a NUL
     /// character in text, a tampered cursor value that is not a timestamp, ...).
+    /// The statement ran past `statement_timeout` (SQLSTATE 57014).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, DbError::Query(e) if e.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED))
+    }
+
     pub fn is_bad_value(&self) -> bool {
         matches!(self, DbError::Query(e) if e.code().is_some_and(|c| c.code().starts_with("22")))
     }

@@ -13,6 +13,8 @@ const MIGRATION_LOCK: i64 = 0x706d_6d69_6772; // "pmmigr"
 /// Applies every migration under `infra/migrations/` that has not run yet.
 pub async fn migrate(db: &Db) -> Result<(), DbError> {
     let mut client = db.client().await?;
+    // Migrations may take long (an index on a big table): no statement timeout here.
+    client.batch_execute("SET statement_timeout = 0").await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
