@@ -637,3 +637,74 @@ async fn a_secrets_outage_creates_nothing_and_says_503() {
         .get(0);
     assert_eq!(count, 0, "no key row without its hash");
 }
+
+#[tokio::test]
+async fn parallel_first_uses_of_a_new_key_pay_bcrypt_once() {
+    let sys = Arc::new(Sys::start().await);
+    sys.unlimited().await;
+    let key = secret(&sys.create_key(sys.owner(), "burst", &["send_email"]).await);
+    let before = sys.running.app.auth.bcrypt_checks();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (sys, key) = (sys.clone(), key.clone());
+        tasks.push(tokio::spawn(async move { sys.me(&key).await.0 }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(sys.running.app.auth.bcrypt_checks() - before, 1);
+    Arc::into_inner(sys).unwrap().stop().await;
+}
+
+#[tokio::test]
+async fn a_tenant_holds_at_most_fifty_active_keys() {
+    let sys = Sys::start().await;
+    let tenant = sys.running.tenant.id;
+    let active: i64 = {
+        let client = sys.running.app.db.client().await.unwrap();
+        let count: i64 = client
+            .query_one(
+                "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL",
+                &[&tenant],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        // Fill up to one below the cap with rows only (no bcrypt needed for the count).
+        client
+            .execute(
+                "INSERT INTO api_keys (id, tenant_id, name, display, lookup_hash, scopes, created_by) \
+                 SELECT gen_random_uuid(), $1, 'filler', 'pm_live_x', sha256(n::text::bytea), '{send_email}', 't' \
+                 FROM generate_series(1, $2::int) n",
+                &[&tenant, &((pm_auth::issue::MAX_ACTIVE_KEYS - count - 1) as i32)],
+            )
+            .await
+            .unwrap();
+        count
+    };
+    assert!(active >= 1);
+    let last = sys
+        .create_key(sys.owner(), "fiftieth", &["send_email"])
+        .await;
+    let (status, _, problem) = sys
+        .call(
+            Method::POST,
+            KEYS,
+            sys.owner(),
+            Some(json!({"name": "one too many", "scopes": ["send_email"]})),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (409, Some("key_limit_reached"))
+    );
+    // Revoking one makes room.
+    let path = format!("{KEYS}/{}", last["id"].as_str().unwrap());
+    assert_eq!(
+        sys.call(Method::DELETE, &path, sys.owner(), None).await.0,
+        204
+    );
+    sys.create_key(sys.owner(), "room again", &["send_email"])
+        .await;
+    sys.stop().await;
+}

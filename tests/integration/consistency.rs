@@ -441,3 +441,31 @@ fn every_consumed_queue_has_a_dlq_and_outwaits_its_consumer_six_times() {
         }
     }
 }
+
+/// Every UPDATE and DELETE a request handler's store runs names the tenant in its own
+/// WHERE: an earlier lock or lookup is not enough, since a statement may be reused.
+#[test]
+fn every_tenant_write_names_the_tenant_in_its_where() {
+    for file in [
+        "functions/contacts/src/store.rs",
+        "functions/templates/src/store.rs",
+        "functions/campaigns/src/store.rs",
+        "functions/webhooks/src/store.rs",
+        "shared/auth/src/store.rs",
+    ] {
+        let source = std::fs::read_to_string(workspace_root().join(file)).unwrap();
+        for (at, _) in source
+            .match_indices("UPDATE ")
+            .chain(source.match_indices("DELETE FROM "))
+        {
+            // The statement is the string literal around this position.
+            let start = source[..at].rfind('"').unwrap();
+            let end = at + source[at..].find('"').unwrap();
+            let statement = &source[start..end];
+            assert!(
+                statement.contains("tenant_id"),
+                "{file}: a write without the tenant: {statement}"
+            );
+        }
+    }
+}

@@ -171,7 +171,7 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
             _ => {}
         }
         validate_against_store(&*tx, cx.tenant_id(), &valid).await?;
-        let campaign = store::replace(&tx, id, &valid).await?;
+        let campaign = store::replace(&tx, cx.tenant_id(), id, &valid).await?;
         commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })
@@ -188,7 +188,7 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         if current.status == CampaignStatus::Active {
             return Err(conflict("campaign_running", &current, "delete"));
         }
-        store::delete(&tx, id).await?;
+        store::delete(&tx, cx.tenant_id(), id).await?;
         commit(tx).await?;
         no_content()
     })
@@ -234,7 +234,7 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
             )
             .with_errors(errors));
         }
-        let campaign = store::set_status(&tx, id, CampaignStatus::Active).await?;
+        let campaign = store::set_status(&tx, cx.tenant_id(), id, CampaignStatus::Active).await?;
         outbox::record(
             &tx,
             cx.tenant_id(),
@@ -258,7 +258,7 @@ pub async fn pause(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
         if current.status != CampaignStatus::Active {
             return Err(conflict("invalid_transition", &current, "pause"));
         }
-        let campaign = store::set_status(&tx, id, CampaignStatus::Paused).await?;
+        let campaign = store::set_status(&tx, cx.tenant_id(), id, CampaignStatus::Paused).await?;
         commit(tx).await?;
         json(StatusCode::OK, &campaign)
     })

@@ -84,12 +84,15 @@ pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result
 
 async fn link_templates(
     tx: &Transaction<'_>,
+    tenant_id: TenantId,
     id: CampaignId,
     c: &ValidCampaign,
 ) -> Result<(), DbError> {
+    // The link table has no tenant column: the campaign's tenant stands in for it.
     tx.execute(
-        "DELETE FROM campaign_templates WHERE campaign_id = $1",
-        &[&id],
+        "DELETE FROM campaign_templates WHERE campaign_id = $1 \
+         AND campaign_id IN (SELECT id FROM campaigns WHERE tenant_id = $2)",
+        &[&id, &tenant_id],
     )
     .await?;
     let templates: Vec<TemplateId> = c.steps.iter().filter_map(|s| s.template_id).collect();
@@ -124,7 +127,7 @@ pub async fn insert(
         )
         .await?;
     let campaign = campaign_of(&row)?;
-    link_templates(tx, campaign.id, c).await?;
+    link_templates(tx, tenant_id, campaign.id, c).await?;
     Ok(campaign)
 }
 
@@ -157,8 +160,12 @@ pub async fn lock(
     row.as_ref().map(campaign_of).transpose()
 }
 
+// Every write names the tenant in its own WHERE, not only the lock that came before it:
+// a statement reused elsewhere cannot reach another tenant's row.
+
 pub async fn replace(
     tx: &Transaction<'_>,
+    tenant_id: TenantId,
     id: CampaignId,
     c: &ValidCampaign,
 ) -> Result<Campaign, DbError> {
@@ -166,7 +173,8 @@ pub async fn replace(
         .query_one(
             &format!(
                 "UPDATE campaigns SET name = $2, sender = $3, steps = $4, audience = $5, \
-                 schedule = $6, updated_at = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}"
+                 schedule = $6, updated_at = clock_timestamp() \
+                 WHERE id = $1 AND tenant_id = $7 RETURNING {COLUMNS}"
             ),
             &[
                 &id,
@@ -175,15 +183,17 @@ pub async fn replace(
                 &to_json(&c.steps),
                 &to_json(&c.audience),
                 &to_json(&c.schedule),
+                &tenant_id,
             ],
         )
         .await?;
-    link_templates(tx, id, c).await?;
+    link_templates(tx, tenant_id, id, c).await?;
     campaign_of(&row)
 }
 
 pub async fn set_status(
     tx: &Transaction<'_>,
+    tenant_id: TenantId,
     id: CampaignId,
     status: CampaignStatus,
 ) -> Result<Campaign, DbError> {
@@ -193,17 +203,24 @@ pub async fn set_status(
                 "UPDATE campaigns SET status = $2, updated_at = clock_timestamp(), \
                  started_at = CASE WHEN $2 = 'active' THEN COALESCE(started_at, clock_timestamp()) \
                               ELSE started_at END \
-                 WHERE id = $1 RETURNING {COLUMNS}"
+                 WHERE id = $1 AND tenant_id = $3 RETURNING {COLUMNS}"
             ),
-            &[&id, &status],
+            &[&id, &status, &tenant_id],
         )
         .await?;
     campaign_of(&row)
 }
 
-pub async fn delete(tx: &Transaction<'_>, id: CampaignId) -> Result<(), DbError> {
-    tx.execute("DELETE FROM campaigns WHERE id = $1", &[&id])
-        .await?;
+pub async fn delete(
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+    id: CampaignId,
+) -> Result<(), DbError> {
+    tx.execute(
+        "DELETE FROM campaigns WHERE id = $1 AND tenant_id = $2",
+        &[&id, &tenant_id],
+    )
+    .await?;
     Ok(())
 }
 

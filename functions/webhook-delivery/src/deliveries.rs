@@ -312,6 +312,7 @@ pub async fn take_due(
 /// now (or does not exist).
 pub async fn replay(
     client: &impl GenericClient,
+    tenant_id: TenantId,
     delivery: DeliveryId,
     queued_for: Duration,
 ) -> Result<Option<DeliveryMessage>, DbError> {
@@ -319,9 +320,9 @@ pub async fn replay(
         .query_opt(
             "UPDATE webhook_deliveries SET status = 'retrying', round_start = attempts + 1, \
              next_attempt_at = now(), queued_until = now() + make_interval(secs => $2) \
-             WHERE id = $1 AND (status <> 'sending' OR lease_until < now()) \
+             WHERE id = $1 AND tenant_id = $3 AND (status <> 'sending' OR lease_until < now()) \
              RETURNING attempts",
-            &[&delivery, &secs(queued_for)],
+            &[&delivery, &secs(queued_for), &tenant_id],
         )
         .await?;
     row.map(|r| {

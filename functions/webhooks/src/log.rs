@@ -123,14 +123,15 @@ pub async fn retry(req: Request, api: &WebhooksApi) -> Result<Response<Body>, Ap
             store::delivery(&**client, cx.tenant_id(), webhook.id, id)
                 .await?
                 .ok_or_else(|| DELIVERIES.not_found(id))?;
-            let message = deliveries::replay(&**client, id, api.config.requeue_after)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "delivery_in_flight",
-                        "this delivery is being sent right now; retry after it finishes",
-                    )
-                })?;
+            let message =
+                deliveries::replay(&**client, cx.tenant_id(), id, api.config.requeue_after)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::conflict(
+                            "delivery_in_flight",
+                            "this delivery is being sent right now; retry after it finishes",
+                        )
+                    })?;
             enqueue(api, &[message]).await?;
             let (delivery, _) = store::delivery(&**client, cx.tenant_id(), webhook.id, id)
                 .await?

@@ -15,6 +15,10 @@ use crate::keys::{self, Pepper};
 use crate::store::{self, KeyStatus, KeyView, NewKey};
 use pm_domain::{ApiKeyId, Scope, TenantId};
 
+/// Active keys a tenant may hold at once (a roll's grace period does not count against
+/// it): a stolen session cannot mint keys without end, and each key costs a secret.
+pub const MAX_ACTIVE_KEYS: i64 = 50;
+
 /// At most 24 hours of overlap when rolling a key (as Stripe allows).
 pub const MAX_GRACE_SECONDS: i64 = 24 * 60 * 60;
 
@@ -53,6 +57,13 @@ impl Issuer {
     ) -> Result<Issued, ApiError> {
         let mut client = self.db.client().await?;
         let tx = client.transaction().await.map_err(DbError::from)?;
+        // The tenant's row lock serialises concurrent creations, so the cap holds.
+        if store::lock_and_count_active(&tx, tenant_id).await? >= MAX_ACTIVE_KEYS {
+            return Err(ApiError::conflict(
+                "key_limit_reached",
+                format!("a tenant may hold {MAX_ACTIVE_KEYS} active API keys; revoke one first"),
+            ));
+        }
         let issued = self
             .insert(&tx, tenant_id, name, scopes, created_by)
             .await?;
@@ -85,7 +96,7 @@ impl Issuer {
         let issued = self
             .insert(&tx, tenant_id, &old.name, &old.scopes, created_by)
             .await?;
-        store::retire(&tx, id, issued.key.id, grace_seconds).await?;
+        store::retire(&tx, tenant_id, id, issued.key.id, grace_seconds).await?;
         let previous = store::get(&*tx, tenant_id, id)
             .await?
             .ok_or_else(ApiError::internal)?;

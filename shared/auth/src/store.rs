@@ -167,6 +167,26 @@ pub async fn list(
     rows.iter().map(view_of).collect()
 }
 
+/// Locks the tenant's row for the transaction and counts its usable keys.
+pub async fn lock_and_count_active(
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+) -> Result<i64, DbError> {
+    tx.execute(
+        "SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE",
+        &[&tenant_id],
+    )
+    .await?;
+    let row = tx
+        .query_one(
+            "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > now())",
+            &[&tenant_id],
+        )
+        .await?;
+    row::get(&row, TABLE, "count")
+}
+
 /// Revokes the key (idempotent). `false` when the tenant has no such key.
 pub async fn revoke(
     client: &impl GenericClient,
@@ -203,6 +223,7 @@ pub async fn lock_for_roll(
 /// Ends the old key of a roll: at once (`grace_seconds` 0) or after the grace period.
 pub async fn retire(
     tx: &Transaction<'_>,
+    tenant_id: TenantId,
     id: ApiKeyId,
     replaced_by: ApiKeyId,
     grace_seconds: i64,
@@ -211,8 +232,8 @@ pub async fn retire(
         "UPDATE api_keys SET replaced_by = $2, \
          revoked_at = CASE WHEN $3::int8 = 0 THEN now() END, \
          expires_at = CASE WHEN $3::int8 > 0 THEN now() + make_interval(secs => $3::int8) END \
-         WHERE id = $1",
-        &[&id, &replaced_by, &grace_seconds],
+         WHERE id = $1 AND tenant_id = $4",
+        &[&id, &replaced_by, &grace_seconds, &tenant_id],
     )
     .await?;
     Ok(())

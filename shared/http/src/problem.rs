@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn renders_rfc9457_with_code_and_request_id() {
-        let rid = RequestId::parse_or_new(Some("req-123"));
+        let rid = RequestId::new(None);
         let resp = ApiError::validation(vec![FieldError::new("email", "invalid", "not an email")])
             .into_response(&rid);
         assert_eq!(resp.status(), 422);
@@ -252,13 +252,13 @@ mod tests {
         );
         assert_eq!(v["status"], 422);
         assert_eq!(v["code"], "validation_failed");
-        assert_eq!(v["request_id"], "req-123");
+        assert_eq!(v["request_id"], rid.as_str());
         assert_eq!(v["errors"][0]["field"], "email");
     }
 
     #[test]
     fn extensions_are_top_level_members() {
-        let rid = RequestId::parse_or_new(None);
+        let rid = RequestId::new(None);
         let resp = ApiError::conflict("contact_exists", "taken")
             .with_extension("existing_id", serde_json::json!("c1"))
             .into_response(&rid);
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn errors_array_is_omitted_when_empty() {
-        let rid = RequestId::parse_or_new(None);
+        let rid = RequestId::new(None);
         let resp = ApiError::not_found("no such thing").into_response(&rid);
         let Body::Text(text) = resp.body() else {
             panic!()

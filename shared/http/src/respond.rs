@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::{ApiError, RequestId, REQUEST_ID_HEADER};
 
 /// Runs one handler with everything every route needs around it:
-/// - the request id (kept from `X-Request-Id` or made) goes to the handler, the logs and
-///   the response header;
+/// - the request id (always the platform's; a caller's `X-Request-Id` is logged beside
+///   it as the client's) goes to the handler, the logs and the response header;
 /// - an `ApiError` becomes problem+json;
 /// - a panic becomes a 500 problem instead of a dropped connection, and is logged;
 /// - one access-log line per request.
@@ -51,6 +51,7 @@ where
     }
     tracing::info!(
         request_id = %request_id,
+        client_request_id = request_id.client().unwrap_or(""),
         method = %method,
         path = %path,
         status = response.status().as_u16(),
@@ -86,14 +87,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn echoes_request_id_and_passes_it_to_the_handler() {
+    async fn the_handler_and_the_response_get_our_id_not_the_callers() {
         let resp = serve(get(Some("abc-1")), |_, id| async move {
-            assert_eq!(id.as_str(), "abc-1");
+            assert_ne!(id.as_str(), "abc-1");
+            assert_eq!(id.client(), Some("abc-1"));
             json(StatusCode::OK, &serde_json::json!({"ok": true}))
         })
         .await;
         assert_eq!(resp.status(), 200);
-        assert_eq!(resp.headers()[REQUEST_ID_HEADER], "abc-1");
+        let header = resp.headers()[REQUEST_ID_HEADER].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(header).is_ok(), "{header}");
     }
 
     #[tokio::test]

@@ -80,8 +80,16 @@ impl PortFactory {
         )
     }
 
+    /// In Lambda the backend must be named: the in-process store would give every
+    /// instance its own rate limits (N instances, N times the limit), silently.
     pub async fn key_value(&self) -> Result<Arc<dyn KeyValue>, ConfigError> {
         let env = &self.env;
+        if env.get("AWS_LAMBDA_FUNCTION_NAME").is_some() && env.get("KV_BACKEND").is_none() {
+            return Err(ConfigError::invalid(
+                "KV_BACKEND",
+                "must be set in Lambda (dynamodb); in-process state is per instance",
+            ));
+        }
         Ok(
             match env.choice("KV_BACKEND", &["memory", "dynamodb"], "memory")? {
                 "dynamodb" => {
@@ -127,6 +135,18 @@ mod tests {
         let factory = PortFactory::new(Env::fixed([("SECRETS_BACKEND", "etcd")]));
         let err = factory.secrets().await.err().unwrap().to_string();
         assert!(err.contains("SECRETS_BACKEND"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn lambda_refuses_to_start_without_an_explicit_key_value_backend() {
+        let factory = PortFactory::new(Env::fixed([("AWS_LAMBDA_FUNCTION_NAME", "me")]));
+        let err = factory.key_value().await.err().unwrap().to_string();
+        assert!(err.contains("KV_BACKEND"), "{err}");
+        let factory = PortFactory::new(Env::fixed([
+            ("AWS_LAMBDA_FUNCTION_NAME", "me"),
+            ("KV_BACKEND", "memory"),
+        ]));
+        assert!(factory.key_value().await.is_ok(), "explicit is allowed");
     }
 
     #[tokio::test]
