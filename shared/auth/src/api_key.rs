@@ -68,6 +68,9 @@ pub struct ApiKeyAuth {
     usage: UsageRecorder,
     /// key id → when its bcrypt check last passed in this process.
     verified: Mutex<HashMap<ApiKeyId, Instant>>,
+    /// Rate limits of this instance alone, used while the shared store is down.
+    fallback: pm_ports::kv::MemoryKeyValue,
+    fallback_instances: u32,
     /// One bcrypt check per key at a time: parallel first uses of a new key wait for the
     /// one check in flight instead of each paying ~0.25 s of CPU.
     verifying: Mutex<HashMap<ApiKeyId, Arc<tokio::sync::Mutex<()>>>>,
@@ -94,8 +97,17 @@ impl ApiKeyAuth {
             usage: UsageRecorder::new(flush),
             verified: Mutex::new(HashMap::new()),
             verifying: Mutex::new(HashMap::new()),
+            fallback: pm_ports::kv::MemoryKeyValue::new(),
+            fallback_instances: ratelimit::DEFAULT_FALLBACK_INSTANCES,
             bcrypt_checks: AtomicU64::new(0),
         }
+    }
+
+    /// How many instances share a key's limit while the shared store is down (each then
+    /// allows its share; `RATE_LIMIT_FALLBACK_INSTANCES`).
+    pub fn with_fallback_instances(mut self, instances: u32) -> Self {
+        self.fallback_instances = instances.max(1);
+        self
     }
 
     /// The database the middleware reads keys from; handlers use it too.
@@ -256,25 +268,26 @@ impl ApiKeyAuth {
         }
     }
 
-    /// The token bucket's decision. If the key-value store is down the request goes
-    /// through unlimited (and is logged): an outage of the limiter must not take the
-    /// whole API down with it.
+    /// The tenant's bucket (all its keys together get the plan's rate) and then the
+    /// key's. A store outage limits per instance; throttling refuses; nothing lets a
+    /// request through unlimited.
     async fn rate_limit(&self, caller: &Caller) -> Option<Decision> {
         let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-        match ratelimit::take(
-            self.kv.as_ref(),
-            caller.key_id,
-            caller.requests_per_minute,
-            now_ms,
-        )
-        .await
-        {
-            Ok(decision) => Some(decision),
-            Err(e) => {
-                tracing::warn!(error = %e, key_id = %caller.key_id, "rate limiter unavailable; allowing");
-                None
-            }
+        let take = |bucket: String| {
+            ratelimit::take_guarded(
+                self.kv.as_ref(),
+                &self.fallback,
+                self.fallback_instances,
+                bucket,
+                caller.requests_per_minute,
+                now_ms,
+            )
+        };
+        let tenant = take(format!("tenant:{}", caller.tenant_id)).await;
+        if !tenant.allowed {
+            return Some(tenant);
         }
+        Some(tenant.and(take(caller.key_id.to_string()).await))
     }
 
     /// The caller behind `Authorization: Bearer pm_live_...`, or one 401 for a missing,

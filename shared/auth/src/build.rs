@@ -14,13 +14,13 @@ use crate::{platform, ApiKeyAuth};
 pub async fn api_key_auth(deps: &Deps, flush: FlushMode) -> Result<ApiKeyAuth, BoxError> {
     let secrets = deps.secrets().await?;
     let pepper = platform::pepper(secrets.as_ref()).await?;
-    Ok(ApiKeyAuth::new(
-        deps.db().await?,
-        secrets,
-        deps.kv().await?,
-        pepper,
-        flush,
-    ))
+    Ok(
+        ApiKeyAuth::new(deps.db().await?, secrets, deps.kv().await?, pepper, flush)
+            .with_fallback_instances(deps.env().parsed_or(
+                "RATE_LIMIT_FALLBACK_INSTANCES",
+                crate::ratelimit::DEFAULT_FALLBACK_INSTANCES,
+            )?),
+    )
 }
 
 /// The dashboard session key, from the secrets port.

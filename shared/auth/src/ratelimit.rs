@@ -23,8 +23,67 @@ pub struct Bucket {
     at_ms: u64,
 }
 
-/// One bucket per API key id.
+/// One bucket per API key id, and one per tenant (`tenant:{id}`), so that N keys of a
+/// tenant together get the plan's rate, not N times it.
 pub const BUCKETS: Namespace<Bucket> = Namespace::new("ratelimit");
+
+/// When the shared store fails, each instance limits on its own with this share of the
+/// limit: the number of instances expected to serve one key at once. Never unlimited.
+pub const DEFAULT_FALLBACK_INSTANCES: u32 = 4;
+
+/// A token from `bucket` in the shared store, never failing open: if the store throttles
+/// (a flood can provoke that) the request is refused with 429; if it is otherwise down,
+/// the in-process `fallback` store limits this instance to its share of the limit.
+pub async fn take_guarded(
+    kv: &dyn KeyValue,
+    fallback: &dyn KeyValue,
+    fallback_instances: u32,
+    bucket: impl std::fmt::Display,
+    per_minute: u32,
+    now_ms: u64,
+) -> Decision {
+    let bucket = bucket.to_string();
+    match take(kv, &bucket, per_minute, now_ms).await {
+        Ok(decision) => decision,
+        Err(PortError::Throttled { .. }) => Decision {
+            allowed: false,
+            limit: per_minute,
+            remaining: 0,
+            reset_secs: 60,
+            retry_after_secs: 1,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, %bucket, "rate-limit store unavailable; limiting per instance");
+            let share = (per_minute / fallback_instances.max(1)).max(1);
+            match take(fallback, &bucket, share, now_ms).await {
+                Ok(decision) => Decision {
+                    limit: per_minute,
+                    ..decision
+                },
+                Err(_) => Decision {
+                    allowed: false,
+                    limit: per_minute,
+                    remaining: 0,
+                    reset_secs: 60,
+                    retry_after_secs: 1,
+                },
+            }
+        }
+    }
+}
+
+impl Decision {
+    /// Both limits at once: allowed only if both allow; the tighter figures.
+    pub fn and(self, other: Decision) -> Decision {
+        Decision {
+            allowed: self.allowed && other.allowed,
+            limit: self.limit.min(other.limit),
+            remaining: self.remaining.min(other.remaining),
+            reset_secs: self.reset_secs.max(other.reset_secs),
+            retry_after_secs: self.retry_after_secs.max(other.retry_after_secs),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -158,6 +217,71 @@ mod tests {
         // One second later exactly one token (60/min) is back.
         assert!(take(&kv, "b", 60, t0 + 1000).await.unwrap().allowed);
         assert!(!take(&kv, "b", 60, t0 + 1000).await.unwrap().allowed);
+    }
+
+    /// A store that is down, or throttling.
+    struct Broken(PortError);
+
+    #[async_trait::async_trait]
+    impl KeyValue for Broken {
+        async fn get(&self, _: &str) -> Result<Option<pm_ports::kv::KvItem>, PortError> {
+            Err(self.0.clone())
+        }
+        async fn put_if(
+            &self,
+            _: &str,
+            _: &str,
+            _: Expect,
+            _: Option<Duration>,
+        ) -> Result<Option<u64>, PortError> {
+            Err(self.0.clone())
+        }
+        async fn delete(&self, _: &str) -> Result<(), PortError> {
+            Err(self.0.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_limits_each_instance_to_its_share_never_to_nothing() {
+        let down = Broken(PortError::unavailable("dynamodb", "connection refused"));
+        let fallback = MemoryKeyValue::new();
+        let now = 1_000_000;
+        let allowed = futures_count(&down, &fallback, 60, now, 40).await;
+        assert_eq!(allowed, 15, "60/min over 4 instances");
+    }
+
+    #[tokio::test]
+    async fn a_throttling_store_answers_429() {
+        let throttled = Broken(PortError::throttled("dynamodb", "ThrottlingException"));
+        let d = take_guarded(&throttled, &MemoryKeyValue::new(), 4, "k", 60, 0).await;
+        assert!(!d.allowed);
+        assert_eq!(d.retry_after_secs, 1);
+    }
+
+    async fn futures_count(
+        kv: &dyn KeyValue,
+        fallback: &dyn KeyValue,
+        per_minute: u32,
+        now: u64,
+        n: usize,
+    ) -> usize {
+        let mut allowed = 0;
+        for _ in 0..n {
+            if take_guarded(
+                kv,
+                fallback,
+                DEFAULT_FALLBACK_INSTANCES,
+                "k",
+                per_minute,
+                now,
+            )
+            .await
+            .allowed
+            {
+                allowed += 1;
+            }
+        }
+        allowed
     }
 
     #[test]

@@ -43,6 +43,10 @@ impl From<PortError> for ApiError {
     fn from(e: PortError) -> Self {
         tracing::error!(error = %e, "port error");
         match e {
+            PortError::Throttled { .. } => {
+                ApiError::service_unavailable("a backing service is busy; retry shortly")
+                    .with_header("retry-after", "1")
+            }
             PortError::Unavailable { .. } => {
                 ApiError::service_unavailable("a backing service is unavailable; retry shortly")
             }

@@ -13,13 +13,17 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// Transport failures, timeouts, throttling and 5xx are `Unavailable` (retryable);
-/// other service errors are `Rejected`.
+/// Throttling is `Throttled`; transport failures, timeouts and 5xx are `Unavailable`
+/// (retryable); other service errors are `Rejected`.
 pub(crate) fn classify<E, R>(backend: &'static str, err: SdkError<E, R>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    let throttled = matches!(&err, SdkError::ServiceError(service) if matches!(
+        service.err().code().unwrap_or_default(),
+        "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded"
+    ));
     let retryable = match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             true
@@ -28,17 +32,15 @@ where
             let code = service.err().code().unwrap_or_default();
             matches!(
                 code,
-                "ThrottlingException"
-                    | "ProvisionedThroughputExceededException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "InternalFailure"
-                    | "ServiceUnavailable"
+                "InternalServerError" | "InternalFailure" | "ServiceUnavailable"
             )
         }
         _ => false,
     };
     let detail = DisplayErrorContext(&err).to_string();
+    if throttled {
+        return PortError::throttled(backend, detail);
+    }
     if retryable {
         PortError::unavailable(backend, detail)
     } else {

@@ -8,6 +8,13 @@ pub enum PortError {
         backend: &'static str,
         detail: String,
     },
+    /// The backend is shedding load (DynamoDB throttling, SQS request limits): worth a
+    /// retry later, and for a rate limiter a reason to refuse rather than to wave through.
+    #[error("{backend} is throttling: {detail}")]
+    Throttled {
+        backend: &'static str,
+        detail: String,
+    },
     /// The backend refused the request (permissions, limits, a missing queue).
     #[error("{backend} rejected the request: {detail}")]
     Rejected {
@@ -22,6 +29,13 @@ pub enum PortError {
 impl PortError {
     pub fn unavailable(backend: &'static str, detail: impl Into<String>) -> Self {
         Self::Unavailable {
+            backend,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn throttled(backend: &'static str, detail: impl Into<String>) -> Self {
+        Self::Throttled {
             backend,
             detail: detail.into(),
         }
