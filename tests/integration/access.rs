@@ -139,7 +139,7 @@ async fn every_route_enforces_its_declared_access() {
     let (_, other_session) = sys.other_tenant(Role::Owner).await;
     let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     let other_key = secret(&sys.create_key(&other_session, "all", &all).await);
-    let member = sys.running.app.sessions.issue(
+    let member = sys.running.app.session_signer.issue(
         "member",
         sys.running.tenant.id,
         Role::Member,

@@ -324,7 +324,7 @@ async fn sessions_and_roles_guard_key_management() {
     let response = sys.http.get(sys.url(KEYS)).send().await.unwrap();
     assert_eq!(response.status(), 401);
 
-    let member = sys.running.app.sessions.issue(
+    let member = sys.running.app.session_signer.issue(
         "member-user",
         sys.running.tenant.id,
         Role::Member,

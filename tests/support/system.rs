@@ -115,7 +115,7 @@ impl Sys {
         let tenant = tenants::create(&**client, "Other Co", Plan::Starter)
             .await
             .unwrap();
-        let token = self.running.app.sessions.issue(
+        let token = self.running.app.session_signer.issue(
             "other-user",
             tenant.id,
             role,

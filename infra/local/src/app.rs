@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use pm_auth::issue::Issuer;
-use pm_auth::session::SessionKey;
+use pm_auth::session::{SessionKey, SessionSigner};
 use pm_auth::usage::FlushMode;
 use pm_auth::{build, platform, ApiKeyAuth};
 use pm_ports::kv::KeyValue;
@@ -22,6 +22,8 @@ pub struct App {
     pub queue: Arc<dyn Queue>,
     pub kv: Arc<dyn KeyValue>,
     pub sessions: SessionKey,
+    /// The local runtime is also the session issuer (in AWS, the PenguinMails app is).
+    pub session_signer: SessionSigner,
     pub issuer: Issuer,
     /// The API-key middleware; usage is flushed by a background task.
     pub auth: Arc<ApiKeyAuth>,
@@ -49,7 +51,11 @@ impl App {
                 .map_err(anyhow::Error::from_boxed)?,
         );
         let delivery = DeliveryConfig::from_env(deps.env())?;
+        let session_signer = build::session_signer(deps)
+            .await
+            .map_err(anyhow::Error::from_boxed)?;
         Ok(Self {
+            session_signer,
             issuer: build::issuer(deps)
                 .await
                 .map_err(anyhow::Error::from_boxed)?,

@@ -104,6 +104,19 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let (stop, stopped) = watch::channel(false);
     let mut workers = schedules::spawn_all(&app, &stopped);
+    if let Some(path) = &options.credentials_out {
+        workers.push(spawn_session_refresher(
+            &app,
+            &stopped,
+            path.clone(),
+            Credentials {
+                base_url: format!("http://{addr}"),
+                tenant_id: tenant.id,
+                api_key: api_key.clone(),
+                session_token: String::new(),
+            },
+        ));
+    }
     workers.extend(consumers::spawn_all(&app, &stopped));
     workers.push(spawn_usage_flusher(&app, &stopped));
     let mut server_stopped = stopped.clone();
@@ -127,6 +140,30 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
             .with_context(|| format!("writing credentials to {}", path.display()))?;
     }
     Ok(running)
+}
+
+/// Sessions live 15 minutes: every 10 the demo owner's is re-issued into the
+/// credentials file, so scripts reading it always find a valid one.
+fn spawn_session_refresher(
+    app: &App,
+    stop: &watch::Receiver<bool>,
+    path: std::path::PathBuf,
+    mut credentials: Credentials,
+) -> JoinHandle<()> {
+    let app = app.clone();
+    let mut stop = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+            credentials.session_token = seed::demo_session_for(&app, credentials.tenant_id);
+            if let Err(e) = credentials.write(&path) {
+                tracing::warn!(error = %e, "refreshing the demo session in the credentials file failed");
+            }
+        }
+    })
 }
 
 /// Writes API-key usage every half second, so requests never wait on it.

@@ -10,7 +10,8 @@ use crate::App;
 pub const DEMO_TENANT: &str = "Demo Tenant";
 pub const DEMO_USER: &str = "demo-user";
 pub const DEMO_KEY_NAME: &str = "Demo key (local runtime)";
-const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Sessions live 15 minutes at most (the runtime re-issues the demo one; see runtime.rs).
+const SESSION_LIFETIME: Duration = pm_auth::session::MAX_SESSION_TTL;
 
 /// The demo tenant, created on first start and reused afterwards.
 pub async fn demo_tenant(db: &Db) -> Result<Tenant, DbError> {
@@ -23,9 +24,13 @@ pub async fn demo_tenant(db: &Db) -> Result<Tenant, DbError> {
 
 /// A session for the demo user (owner of the demo tenant).
 pub fn demo_session(app: &App, tenant: &Tenant) -> String {
-    app.sessions
-        .issue(DEMO_USER, tenant.id, Role::Owner, SESSION_LIFETIME)
-        .to_string()
+    demo_session_for(app, tenant.id)
+}
+
+/// A fresh owner session of the demo tenant.
+pub fn demo_session_for(app: &App, tenant: pm_domain::TenantId) -> String {
+    app.session_signer
+        .issue(DEMO_USER, tenant, Role::Owner, SESSION_LIFETIME)
 }
 
 /// A fresh demo key with every scope. Earlier demo keys are revoked: their hashes may

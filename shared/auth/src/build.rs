@@ -4,7 +4,7 @@
 use pm_runtime::{BoxError, Deps};
 
 use crate::issue::Issuer;
-use crate::session::SessionKey;
+use crate::session::{SessionKey, SessionSigner};
 use crate::usage::FlushMode;
 use crate::{platform, ApiKeyAuth};
 
@@ -23,10 +23,17 @@ pub async fn api_key_auth(deps: &Deps, flush: FlushMode) -> Result<ApiKeyAuth, B
     )
 }
 
-/// The dashboard session key, from the secrets port.
+/// The dashboard session verifier: the issuer's public keys, from the secrets port.
 pub async fn session_key(deps: &Deps) -> Result<SessionKey, BoxError> {
     let secrets = deps.secrets().await?;
     Ok(platform::session_key(secrets.as_ref()).await?)
+}
+
+/// The session issuer's signing key: the local runtime's only (in AWS the PenguinMails
+/// app issues sessions; no function here reads the private key).
+pub async fn session_signer(deps: &Deps) -> Result<SessionSigner, BoxError> {
+    let secrets = deps.secrets().await?;
+    Ok(platform::session_signer(secrets.as_ref()).await?)
 }
 
 /// What creating and rolling keys needs.

@@ -2,7 +2,8 @@
 //!
 //! - API keys (`pm_live_…`): generated here, bcrypt-hashed into the secrets port, looked
 //!   up by a keyed hash, checked for scope, rate limited per key and counted.
-//! - Dashboard sessions: HS256 JWTs carrying user, tenant and role.
+//! - Dashboard sessions: EdDSA JWTs (with `kid`) carrying user, tenant and role, 15
+//!   minutes at most; verifiers hold public keys only.
 
 pub mod api_key;
 pub mod build;

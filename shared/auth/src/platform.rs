@@ -1,5 +1,10 @@
-//! Platform secrets the auth code needs: the lookup-hash pepper and the session signing
-//! key, both in the secrets port. Functions read them once at cold start.
+//! Platform secrets the auth code needs, in the secrets port, read once at cold start:
+//! - the lookup-hash pepper (`platform/api_key_pepper`);
+//! - the session signing key (`platform/session_signing_key`: Ed25519 PKCS#8 and its
+//!   `kid`), which only the session issuer reads (the PenguinMails app; locally the
+//!   runtime);
+//! - the session public keys (`platform/session_public_keys`), which every verifier
+//!   reads: a function that checks sessions cannot mint one.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -7,10 +12,13 @@ use pm_ports::secrets::{SecretData, SecretStore};
 use pm_ports::PortError;
 
 use crate::keys::Pepper;
-use crate::session::SessionKey;
+use crate::session::{SessionKey, SessionSigner};
 
 pub const PEPPER_PATH: &str = "platform/api_key_pepper";
 pub const SESSION_KEY_PATH: &str = "platform/session_signing_key";
+pub const SESSION_PUBLIC_KEYS_PATH: &str = "platform/session_public_keys";
+/// Public keys kept after rotations: the current one and the one before it.
+const KEPT_PUBLIC_KEYS: usize = 2;
 const FIELD: &str = "value";
 
 #[derive(Debug, thiserror::Error)]
@@ -45,23 +53,125 @@ pub async fn pepper(secrets: &dyn SecretStore) -> Result<Pepper, PlatformSecretE
     Ok(Pepper::new(load(secrets, PEPPER_PATH).await?))
 }
 
-pub async fn session_key(secrets: &dyn SecretStore) -> Result<SessionKey, PlatformSecretError> {
-    Ok(SessionKey::new(load(secrets, SESSION_KEY_PATH).await?))
+/// A new Ed25519 key pair: (PKCS#8 document, raw 32-byte public key).
+pub fn generate_ed25519() -> (Vec<u8>, Vec<u8>) {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+        .expect("the OS random number generator works");
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("a fresh key parses");
+    (pkcs8.as_ref().to_vec(), pair.public_key().as_ref().to_vec())
 }
 
-/// Creates each platform secret that does not exist yet (32 random bytes); existing ones
-/// are kept, since replacing the pepper would orphan every key. Returns the paths created.
-pub async fn provision(secrets: &dyn SecretStore) -> Result<Vec<&'static str>, PortError> {
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PublicKey {
+    kid: String,
+    /// Base64 of the raw 32-byte Ed25519 public key.
+    x: String,
+}
+
+async fn public_keys(secrets: &dyn SecretStore) -> Result<Vec<PublicKey>, PlatformSecretError> {
+    let Some(data) = secrets.get(SESSION_PUBLIC_KEYS_PATH).await? else {
+        return Ok(Vec::new());
+    };
+    data.get("keys")
+        .and_then(|json| serde_json::from_str(json).ok())
+        .ok_or(PlatformSecretError::Malformed(SESSION_PUBLIC_KEYS_PATH))
+}
+
+/// The verifier every session-checking function builds: public keys only.
+pub async fn session_key(secrets: &dyn SecretStore) -> Result<SessionKey, PlatformSecretError> {
+    let keys = public_keys(secrets).await?;
+    if keys.is_empty() {
+        return Err(PlatformSecretError::Missing(SESSION_PUBLIC_KEYS_PATH));
+    }
+    keys.into_iter()
+        .map(|k| {
+            STANDARD
+                .decode(&k.x)
+                .ok()
+                .filter(|x| x.len() == 32)
+                .map(|x| (k.kid, x))
+                .ok_or(PlatformSecretError::Malformed(SESSION_PUBLIC_KEYS_PATH))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(SessionKey::new)
+}
+
+/// The issuer's signing key (only the issuer's role may read it).
+pub async fn session_signer(
+    secrets: &dyn SecretStore,
+) -> Result<SessionSigner, PlatformSecretError> {
+    let data = secrets
+        .get(SESSION_KEY_PATH)
+        .await?
+        .ok_or(PlatformSecretError::Missing(SESSION_KEY_PATH))?;
+    let kid = data
+        .get("kid")
+        .ok_or(PlatformSecretError::Malformed(SESSION_KEY_PATH))?;
+    let pkcs8 = data
+        .get("pkcs8")
+        .and_then(|v| STANDARD.decode(v).ok())
+        .ok_or(PlatformSecretError::Malformed(SESSION_KEY_PATH))?;
+    Ok(SessionSigner::new(kid, &pkcs8))
+}
+
+/// A new signing key; its public key joins the published set (the previous one stays,
+/// so sessions signed a moment ago still verify until they expire). Returns the kid.
+pub async fn rotate_session_key(secrets: &dyn SecretStore) -> Result<String, PlatformSecretError> {
+    let (pkcs8, public) = generate_ed25519();
+    let mut kid_bytes = [0u8; 8];
+    getrandom::fill(&mut kid_bytes).expect("the OS random number generator works");
+    let kid: String = kid_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut keys = public_keys(secrets).await.unwrap_or_default();
+    keys.push(PublicKey {
+        kid: kid.clone(),
+        x: STANDARD.encode(public),
+    });
+    let keep_from = keys.len().saturating_sub(KEPT_PUBLIC_KEYS);
+    let keys = &keys[keep_from..];
+    // Publish the public key before the signer uses the private one, so no verifier
+    // meets a token it cannot check.
+    secrets
+        .put(
+            SESSION_PUBLIC_KEYS_PATH,
+            &SecretData::new().with("keys", serde_json::to_string(keys).expect("keys serialize")),
+        )
+        .await?;
+    secrets
+        .put(
+            SESSION_KEY_PATH,
+            &SecretData::new()
+                .with("kid", kid.clone())
+                .with("pkcs8", STANDARD.encode(pkcs8)),
+        )
+        .await?;
+    Ok(kid)
+}
+
+/// Creates each platform secret that does not exist yet; existing ones are kept, since
+/// replacing the pepper would orphan every key. (A signing key from before EdDSA, an
+/// HS256 secret, is replaced: sessions are short-lived.) Returns the paths created.
+pub async fn provision(
+    secrets: &dyn SecretStore,
+) -> Result<Vec<&'static str>, PlatformSecretError> {
     let mut created = Vec::new();
-    for path in [PEPPER_PATH, SESSION_KEY_PATH] {
-        if secrets.get(path).await?.is_none() {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).expect("the OS random number generator works");
-            secrets
-                .put(path, &SecretData::new().with(FIELD, STANDARD.encode(bytes)))
-                .await?;
-            created.push(path);
-        }
+    if secrets.get(PEPPER_PATH).await?.is_none() {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the OS random number generator works");
+        secrets
+            .put(
+                PEPPER_PATH,
+                &SecretData::new().with(FIELD, STANDARD.encode(bytes)),
+            )
+            .await?;
+        created.push(PEPPER_PATH);
+    }
+    let signer_ok = session_signer(secrets).await.is_ok();
+    let published = session_key(secrets).await.is_ok();
+    if !signer_ok || !published {
+        rotate_session_key(secrets).await?;
+        created.push(SESSION_KEY_PATH);
+        created.push(SESSION_PUBLIC_KEYS_PATH);
     }
     Ok(created)
 }
@@ -69,7 +179,9 @@ pub async fn provision(secrets: &dyn SecretStore) -> Result<Vec<&'static str>, P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pm_domain::TenantId;
     use pm_ports::secrets::MemorySecretStore;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn provision_creates_once_and_keeps_existing() {
@@ -78,10 +190,39 @@ mod tests {
             pepper(&store).await,
             Err(PlatformSecretError::Missing(PEPPER_PATH))
         ));
-        assert_eq!(provision(&store).await.unwrap().len(), 2);
+        assert_eq!(provision(&store).await.unwrap().len(), 3);
         let first = pepper(&store).await.unwrap().lookup_hash("k");
         assert!(provision(&store).await.unwrap().is_empty());
         assert_eq!(pepper(&store).await.unwrap().lookup_hash("k"), first);
-        session_key(&store).await.unwrap();
+        let token = session_signer(&store).await.unwrap().issue(
+            "u",
+            TenantId::random(),
+            crate::Role::Owner,
+            Duration::from_secs(60),
+        );
+        assert!(session_key(&store).await.unwrap().verify(&token).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_rotation_keeps_verifying_sessions_of_the_previous_key() {
+        let store = MemorySecretStore::new();
+        provision(&store).await.unwrap();
+        let old = session_signer(&store).await.unwrap();
+        let tenant = TenantId::random();
+        let before = old.issue("u", tenant, crate::Role::Owner, Duration::from_secs(60));
+        let kid = rotate_session_key(&store).await.unwrap();
+        let new = session_signer(&store).await.unwrap();
+        assert_eq!(new.kid(), kid);
+        let verifier = session_key(&store).await.unwrap();
+        assert!(
+            verifier.verify(&before).is_some(),
+            "the previous key still verifies"
+        );
+        let after = new.issue("u", tenant, crate::Role::Owner, Duration::from_secs(60));
+        assert!(verifier.verify(&after).is_some());
+        // Two rotations later the oldest key is gone.
+        rotate_session_key(&store).await.unwrap();
+        rotate_session_key(&store).await.unwrap();
+        assert!(session_key(&store).await.unwrap().verify(&before).is_none());
     }
 }

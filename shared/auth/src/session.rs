@@ -1,11 +1,13 @@
-//! Dashboard sessions: HS256 JWTs carrying the user, tenant and role. Key management is
-//! for signed-in users, never for API keys.
+//! Dashboard sessions: EdDSA (Ed25519) JWTs with a `kid`, carrying the user, tenant and
+//! role, living at most 15 minutes. Key management is for signed-in users, never for API
+//! keys. Only the issuer holds the private key; verifiers hold public keys.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use pm_config::Redacted;
 use pm_domain::TenantId;
 use pm_http::{ApiError, Request};
 use serde::{Deserialize, Serialize};
@@ -55,15 +57,33 @@ struct Claims {
     exp: u64,
 }
 
-/// The HS256 signing key, from the secrets port.
-#[derive(Clone)]
-pub struct SessionKey(Redacted<Vec<u8>>);
+/// Sessions live at most this long; the issuer (the PenguinMails app; locally the
+/// runtime) hands out a fresh one before the old one ends.
+pub const MAX_SESSION_TTL: Duration = Duration::from_secs(15 * 60);
 
-impl SessionKey {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Redacted::new(bytes))
+/// The issuer's Ed25519 private key. Only the issuer holds it: every function that
+/// verifies sessions holds public keys only ([`SessionKey`]), so none can mint one.
+#[derive(Clone)]
+pub struct SessionSigner {
+    kid: String,
+    key: EncodingKey,
+}
+
+impl SessionSigner {
+    /// From the PKCS#8 document of an Ed25519 key, under the key id `kid`.
+    pub fn new(kid: impl Into<String>, pkcs8: &[u8]) -> Self {
+        Self {
+            kid: kid.into(),
+            key: EncodingKey::from_ed_der(pkcs8),
+        }
     }
 
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// A session token (EdDSA, with `kid`), valid for `ttl` but never longer than
+    /// [`MAX_SESSION_TTL`].
     pub fn issue(&self, user_id: &str, tenant_id: TenantId, role: Role, ttl: Duration) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
@@ -73,27 +93,53 @@ impl SessionKey {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
-            exp: now + ttl.as_secs(),
+            exp: now + ttl.min(MAX_SESSION_TTL).as_secs(),
         };
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(self.0.expose()),
-        )
-        .expect("HS256 signing cannot fail")
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.key).expect("Ed25519 signing cannot fail")
+    }
+}
+
+impl std::fmt::Debug for SessionSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionSigner({}, [redacted])", self.kid)
+    }
+}
+
+/// What verifies sessions: the issuer's public keys by key id. Several during a
+/// rotation: tokens signed with the previous key stay valid until they expire.
+#[derive(Clone)]
+pub struct SessionKey {
+    keys: Arc<HashMap<String, DecodingKey>>,
+}
+
+impl SessionKey {
+    /// From `(kid, raw 32-byte Ed25519 public key)` pairs.
+    pub fn new(keys: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
+        Self {
+            keys: Arc::new(
+                keys.into_iter()
+                    .map(|(kid, public)| (kid, DecodingKey::from_ed_der(&public)))
+                    .collect(),
+            ),
+        }
     }
 
     pub fn verify(&self, token: &str) -> Option<Session> {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let key = self.keys.get(&kid)?;
+        // Only EdDSA: a token claiming another algorithm (HS256 with a public key as its
+        // secret, `none`) is refused before its signature is looked at.
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(self.0.expose()),
-            &validation,
-        )
-        .ok()?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).ok()?;
+        // A token living longer than the rule allows was not issued by us.
+        if data.claims.exp.saturating_sub(data.claims.iat) > MAX_SESSION_TTL.as_secs() {
+            return None;
+        }
         Some(Session {
             user_id: data.claims.sub,
             tenant_id: data.claims.tenant_id,
@@ -111,7 +157,9 @@ impl SessionKey {
 
 impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionKey([redacted])")
+        let mut kids: Vec<&String> = self.keys.keys().collect();
+        kids.sort();
+        write!(f, "SessionKey(public keys {kids:?})")
     }
 }
 
@@ -141,42 +189,97 @@ pub fn unauthorized(detail: &str) -> ApiError {
 }
 
 #[cfg(test)]
+pub(crate) fn test_pair(kid: &str) -> (SessionSigner, SessionKey) {
+    let (pkcs8, public) = crate::platform::generate_ed25519();
+    (
+        SessionSigner::new(kid, &pkcs8),
+        SessionKey::new([(kid.to_string(), public)]),
+    )
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key(byte: u8) -> SessionKey {
-        SessionKey::new(vec![byte; 32])
-    }
-
     #[test]
-    fn issued_tokens_verify_with_the_same_key_only() {
+    fn issued_tokens_verify_with_the_issuers_public_key_only() {
         let tenant = TenantId::random();
-        let token = key(1).issue("u1", tenant, Role::Admin, Duration::from_secs(60));
-        let session = key(1).verify(&token).unwrap();
+        let (signer, verifier) = test_pair("k1");
+        let token = signer.issue("u1", tenant, Role::Admin, Duration::from_secs(60));
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::EdDSA, Some("k1"))
+        );
+        let session = verifier.verify(&token).unwrap();
         assert_eq!(session.tenant_id, tenant);
         assert_eq!(session.role, Role::Admin);
-        assert!(key(2).verify(&token).is_none());
-        assert!(key(1).verify("not.a.jwt").is_none());
+        let (_, stranger) = test_pair("k1");
+        assert!(stranger.verify(&token).is_none(), "another key pair");
+        assert!(verifier.verify("not.a.jwt").is_none());
     }
 
     #[test]
-    fn expired_tokens_fail() {
-        let old = Claims {
+    fn during_a_rotation_both_keys_verify() {
+        let (old_signer, old) = test_pair("old");
+        let (new_signer, new) = test_pair("new");
+        let both = SessionKey {
+            keys: Arc::new(
+                old.keys
+                    .iter()
+                    .chain(new.keys.iter())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+        };
+        let tenant = TenantId::random();
+        for signer in [&old_signer, &new_signer] {
+            let token = signer.issue("u", tenant, Role::Owner, Duration::from_secs(60));
+            assert!(both.verify(&token).is_some());
+        }
+    }
+
+    #[test]
+    fn sessions_live_fifteen_minutes_at_most() {
+        let (signer, verifier) = test_pair("k");
+        let token = signer.issue(
+            "u",
+            TenantId::random(),
+            Role::Owner,
+            Duration::from_secs(86_400),
+        );
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                token.split('.').nth(1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            900
+        );
+        assert!(verifier.verify(&token).is_some());
+    }
+
+    #[test]
+    fn an_hs256_token_is_refused_whatever_its_secret() {
+        let (_, verifier) = test_pair("k");
+        let forged = Claims {
             sub: "u1".into(),
-            tenant_id: TenantId::from(uuid::Uuid::nil()),
+            tenant_id: TenantId::random(),
             role: Role::Owner,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
-            iat: 1,
-            exp: 2,
+            iat: jsonwebtoken::get_current_timestamp(),
+            exp: jsonwebtoken::get_current_timestamp() + 60,
         };
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &old,
-            &EncodingKey::from_secret(&[1; 32]),
-        )
-        .unwrap();
-        assert!(key(1).verify(&token).is_none());
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k".into());
+        let token =
+            jsonwebtoken::encode(&header, &forged, &EncodingKey::from_secret(&[1; 32])).unwrap();
+        assert!(verifier.verify(&token).is_none());
     }
 
     #[test]
