@@ -708,3 +708,19 @@ async fn a_tenant_holds_at_most_fifty_active_keys() {
         .await;
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_keys_gets_refused_before_any_lookup() {
+    let sys = Sys::start().await;
+    let mut statuses = Vec::new();
+    for n in 0..pm_auth::api_key::AUTH_FAILURES_PER_MINUTE + 2 {
+        let guess = format!("pm_live_{:032}", n);
+        statuses.push(sys.me(&guess).await.0.as_u16());
+    }
+    let limit = pm_auth::api_key::AUTH_FAILURES_PER_MINUTE as usize;
+    assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The address is refused for now, even with a good key; another address is not.
+    assert_eq!(sys.me(sys.key()).await.0, 429);
+    sys.stop().await;
+}

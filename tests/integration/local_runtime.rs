@@ -142,7 +142,9 @@ async fn health_is_503_not_a_crash_when_the_database_goes_away() {
     app.db = pm_store::Db::new(&dead).unwrap();
     let (listener, addr) = pm_local::server::bind("127.0.0.1", 0).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(pm_local::server::serve(listener, app, async {
+    let limits =
+        pm_local::server::Limits::from_env(&pm_config::Env::fixed([("UNUSED", "")])).unwrap();
+    let server = tokio::spawn(pm_local::server::serve(listener, app, limits, async {
         let _ = stopped.await;
     }));
     for _ in 0..2 {
@@ -195,4 +197,56 @@ async fn the_outbox_relay_runs_in_the_background() {
     .await;
     assert!(published_at <= chrono::Utc::now());
     running.stop().await;
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_connections_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sys = pm_tests::system::Sys::start_with(&[
+        ("LOCAL_HEADER_TIMEOUT_MS", "300".into()),
+        ("LOCAL_BODY_TIMEOUT_MS", "300".into()),
+        ("LOCAL_MAX_CONNECTIONS", "4".into()),
+    ])
+    .await;
+    let addr = sys.running.addr;
+    // Headers that never finish: the connection is closed.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closed the half-sent request");
+    // A body that trickles: 408 request_timeout.
+    let mut trickle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    trickle
+        .write_all(b"POST /api/v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"em")
+        .await
+        .unwrap();
+    let mut head = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), trickle.read(&mut head))
+        .await
+        .expect("an answer")
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&head[..n])
+    );
+    // Four idle connections hold every slot: a fifth waits until one goes.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiting = tokio::time::timeout(
+        Duration::from_millis(150),
+        sys.http.get(sys.url("/health")).send(),
+    )
+    .await;
+    assert!(waiting.is_err(), "no slot for a fifth connection");
+    drop(idle);
+    let response = sys.http.get(sys.url("/health")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    sys.stop().await;
 }

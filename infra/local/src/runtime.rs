@@ -120,7 +120,8 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
     workers.extend(consumers::spawn_all(&app, &stopped));
     workers.push(spawn_usage_flusher(&app, &stopped));
     let mut server_stopped = stopped.clone();
-    let server = tokio::spawn(server::serve(listener, app.clone(), async move {
+    let limits = server::Limits::from_env(env)?;
+    let server = tokio::spawn(server::serve(listener, app.clone(), limits, async move {
         let _ = server_stopped.wait_for(|stopped| *stopped).await;
     }));
     let running = Running {

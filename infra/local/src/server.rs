@@ -6,28 +6,69 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+};
+use lambda_http::request::RequestContext;
 use pm_http::{ApiError, Body, RequestExt, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::router::{self, Match};
 use crate::routes::{Route, ROUTES};
 use crate::App;
 
+/// What a client may take of the listener: slow or many clients cannot exhaust it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; the next waits to be accepted.
+    pub connections: usize,
+    /// A client has this long to send a request's headers, and then its body.
+    pub header_read: Duration,
+    pub body_read: Duration,
+}
+
+impl Limits {
+    /// `LOCAL_MAX_CONNECTIONS` (1024), `LOCAL_HEADER_TIMEOUT_MS` (10 s),
+    /// `LOCAL_BODY_TIMEOUT_MS` (30 s).
+    pub fn from_env(env: &pm_config::Env) -> Result<Self, pm_config::ConfigError> {
+        Ok(Self {
+            connections: env.parsed_or("LOCAL_MAX_CONNECTIONS", 1024usize)?.max(1),
+            header_read: Duration::from_millis(
+                env.parsed_or("LOCAL_HEADER_TIMEOUT_MS", 10_000u64)?,
+            ),
+            body_read: Duration::from_millis(env.parsed_or("LOCAL_BODY_TIMEOUT_MS", 30_000u64)?),
+        })
+    }
+}
+
 /// Serves `ROUTES` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(limits.connections));
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => return,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => return,
         };
-        let (stream, _) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(conn) => conn,
             Err(e) => {
                 // Out of file descriptors and the like: wait a moment rather than spin.
@@ -39,11 +80,14 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(dispatch(ROUTES, &app, req).await) }
+                async move { Ok::<_, Infallible>(dispatch(ROUTES, &app, req, peer, limits).await) }
             });
             if let Err(e) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -63,18 +107,34 @@ async fn dispatch(
     routes: &'static [Route],
     app: &App,
     req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    limits: Limits,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    // Stop reading once past the limit, rather than buffer whatever a client sends.
-    let (body, body_error) = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => (to_lambda_body(collected.to_bytes()), None),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => (
+    // Stop reading once past the limit, rather than buffer whatever a client sends, and
+    // stop waiting for a body that trickles in.
+    let read = tokio::time::timeout(
+        limits.body_read,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    );
+    let (body, body_error) = match read.await {
+        Ok(Ok(collected)) => (to_lambda_body(collected.to_bytes()), None),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => (
             Body::Empty,
             Some(ApiError::payload_too_large(MAX_BODY_BYTES)),
         ),
-        Err(_) => (
+        Ok(Err(_)) => (
             Body::Empty,
             Some(ApiError::invalid_json("the request body could not be read")),
+        ),
+        Err(_) => (
+            Body::Empty,
+            Some(ApiError::new(
+                http::StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Request timeout",
+                "the request body did not arrive in time",
+            )),
         ),
     };
     let path = parts.uri.path().to_string();
@@ -86,7 +146,8 @@ async fn dispatch(
     let query = query_parameters(parts.uri.query());
     let request = http::Request::from_parts(parts, body)
         .with_path_parameters(params)
-        .with_query_string_parameters(query);
+        .with_query_string_parameters(query)
+        .with_request_context(source_context(peer));
 
     let response = pm_http::serve(request, |req, id| async move {
         if let Some(error) = body_error {
@@ -100,6 +161,15 @@ async fn dispatch(
     })
     .await;
     to_hyper_response(response)
+}
+
+/// What API Gateway tells a function about the client: here, its address.
+fn source_context(peer: SocketAddr) -> RequestContext {
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.source_ip = Some(peer.ip().to_string());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http = http;
+    RequestContext::ApiGatewayV2(context)
 }
 
 fn to_lambda_body(bytes: Bytes) -> Body {

@@ -202,7 +202,32 @@ impl ApiKeyAuth {
         F: FnOnce(Request, Caller) -> Fut,
         Fut: Future<Output = Result<Response<Body>, ApiError>>,
     {
-        let caller = self.authenticate(&req).await?;
+        let failures = self.failure_buckets(&req);
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        for bucket in &failures {
+            if !ratelimit::has_tokens(self.kv.as_ref(), bucket, AUTH_FAILURES_PER_MINUTE, now_ms)
+                .await
+            {
+                return Err(too_many_failures());
+            }
+        }
+        let caller = match self.authenticate(&req).await {
+            Ok(caller) => caller,
+            Err(e) => {
+                if e.status == StatusCode::UNAUTHORIZED {
+                    for bucket in failures {
+                        let _ = ratelimit::take(
+                            self.kv.as_ref(),
+                            bucket,
+                            AUTH_FAILURES_PER_MINUTE,
+                            now_ms,
+                        )
+                        .await;
+                    }
+                }
+                return Err(e);
+            }
+        };
         let key_id = caller.key_id;
         let outcome = self.authorised(req, caller, scope, handler).await;
         let status = match &outcome {
@@ -238,6 +263,26 @@ impl ApiKeyAuth {
                 Err(error)
             }
         }
+    }
+
+    /// The failed-authentication buckets a request counts against: its source address
+    /// and the prefix of the key it presented. Requests without credentials count
+    /// against nothing (they cost no lookup).
+    fn failure_buckets(&self, req: &Request) -> Vec<String> {
+        let Some(token) = bearer(req) else {
+            return Vec::new();
+        };
+        let mut buckets = vec![format!(
+            "authfail:prefix:{}",
+            token
+                .chars()
+                .take(keys::PREFIX.len() + 4)
+                .collect::<String>()
+        )];
+        if let Some(ip) = pm_http::client::source_ip(req) {
+            buckets.push(format!("authfail:ip:{ip}"));
+        }
+        buckets
     }
 
     /// Scope, rate limit, handler: everything after authentication, with the rate-limit
@@ -362,6 +407,20 @@ impl ApiKeyAuth {
         verified.insert(record.key_id, Instant::now());
         Ok(())
     }
+}
+
+/// Failed authentications allowed per minute from one address, or for one key prefix,
+/// before further attempts are refused without a lookup: guessing keys gets slow.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 30;
+
+fn too_many_failures() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "Too many requests",
+        "too many failed authentications from this address or for this key; retry later",
+    )
+    .with_header("retry-after", "2")
 }
 
 pub fn insufficient_scope(needed: Scope) -> ApiError {

@@ -6,6 +6,7 @@
 
 mod body;
 pub mod bounded;
+pub mod client;
 mod convert;
 pub mod email;
 pub mod fields;
