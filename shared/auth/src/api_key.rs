@@ -68,6 +68,8 @@ pub struct ApiKeyAuth {
     usage: UsageRecorder,
     /// key id → when its bcrypt check last passed in this process.
     verified: Mutex<HashMap<ApiKeyId, Instant>>,
+    /// Failure buckets (source address, key prefix) known to be used up, and until when.
+    blocked: Mutex<HashMap<String, Instant>>,
     /// Rate limits of this instance alone, used while the shared store is down.
     fallback: pm_ports::kv::MemoryKeyValue,
     fallback_instances: u32,
@@ -97,6 +99,7 @@ impl ApiKeyAuth {
             usage: UsageRecorder::new(flush),
             verified: Mutex::new(HashMap::new()),
             verifying: Mutex::new(HashMap::new()),
+            blocked: Mutex::new(HashMap::new()),
             fallback: pm_ports::kv::MemoryKeyValue::new(),
             fallback_instances: ratelimit::DEFAULT_FALLBACK_INSTANCES,
             bcrypt_checks: AtomicU64::new(0),
@@ -203,30 +206,15 @@ impl ApiKeyAuth {
         Fut: Future<Output = Result<Response<Body>, ApiError>>,
     {
         let failures = self.failure_buckets(&req);
-        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-        for bucket in &failures {
-            if !ratelimit::has_tokens(self.kv.as_ref(), bucket, AUTH_FAILURES_PER_MINUTE, now_ms)
-                .await
-            {
-                return Err(too_many_failures());
-            }
+        if self.is_blocked(&failures) {
+            return Err(too_many_failures());
         }
         let caller = match self.authenticate(&req).await {
             Ok(caller) => caller,
-            Err(e) => {
-                if e.status == StatusCode::UNAUTHORIZED {
-                    for bucket in failures {
-                        let _ = ratelimit::take(
-                            self.kv.as_ref(),
-                            bucket,
-                            AUTH_FAILURES_PER_MINUTE,
-                            now_ms,
-                        )
-                        .await;
-                    }
-                }
-                return Err(e);
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                return Err(self.count_failure(failures).await.unwrap_or(e));
             }
+            Err(e) => return Err(e),
         };
         let key_id = caller.key_id;
         let outcome = self.authorised(req, caller, scope, handler).await;
@@ -283,6 +271,46 @@ impl ApiKeyAuth {
             buckets.push(format!("authfail:ip:{ip}"));
         }
         buckets
+    }
+
+    /// Whether a source or key prefix of this request has used up its failures; this
+    /// process remembers it, so a blocked guesser costs neither a lookup nor a store
+    /// round trip, and a good request costs one map lookup.
+    fn is_blocked(&self, buckets: &[String]) -> bool {
+        let blocked = self.blocked.lock().expect("blocked map poisoned");
+        buckets
+            .iter()
+            .any(|b| blocked.get(b).is_some_and(|until| *until > Instant::now()))
+    }
+
+    /// Charges a failed authentication to its buckets (shared across instances); the
+    /// 429 to answer instead of the 401 once one of them is used up.
+    async fn count_failure(&self, buckets: Vec<String>) -> Option<ApiError> {
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let mut refused = None;
+        for bucket in buckets {
+            let decision = ratelimit::take_guarded(
+                self.kv.as_ref(),
+                &self.fallback,
+                self.fallback_instances,
+                &bucket,
+                AUTH_FAILURES_PER_MINUTE,
+                now_ms,
+            )
+            .await;
+            if !decision.allowed {
+                let mut blocked = self.blocked.lock().expect("blocked map poisoned");
+                if blocked.len() >= CACHE_LIMIT {
+                    blocked.retain(|_, until| *until > Instant::now());
+                }
+                blocked.insert(
+                    bucket,
+                    Instant::now() + Duration::from_secs(decision.retry_after_secs.max(1)),
+                );
+                refused = Some(too_many_failures());
+            }
+        }
+        refused
     }
 
     /// Scope, rate limit, handler: everything after authentication, with the rate-limit

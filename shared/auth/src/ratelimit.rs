@@ -128,27 +128,6 @@ impl Decision {
     }
 }
 
-/// Whether `bucket` (in the shared store) has a token left, taking none: for limits
-/// that count failures and must be checked before the work they guard. A store that
-/// cannot answer counts as "has tokens" here: this limit only throttles attackers, and
-/// the request still meets the key's own, fail-closed limit.
-pub async fn has_tokens(
-    kv: &dyn KeyValue,
-    bucket: impl std::fmt::Display,
-    per_minute: u32,
-    now_ms: u64,
-) -> bool {
-    let capacity = f64::from(per_minute.max(1));
-    let per_ms = capacity / 60_000.0;
-    match BUCKETS.get(kv, bucket).await {
-        Ok(Some(Ok(Versioned { value, .. }))) => {
-            let elapsed = now_ms.saturating_sub(value.at_ms) as f64;
-            (value.tokens + elapsed * per_ms).min(capacity) >= 1.0
-        }
-        _ => true,
-    }
-}
-
 /// Takes one token from the bucket `bucket` (an API key id) at time `now_ms`
 /// (milliseconds since the epoch; a parameter so tests can hold the clock still).
 pub async fn take(
