@@ -258,6 +258,32 @@ async fn recover_resends_every_failed_delivery_under_its_own_id() {
     sys.stop().await;
 }
 
+/// Makes contacts until one's delivery carries `signatures` signatures (the dispatcher
+/// caches secrets for a few seconds), and returns that delivery.
+async fn signed_by(
+    sys: &Sys,
+    receiver: &Receiver,
+    n: &mut usize,
+    signatures: usize,
+) -> pm_tests::receiver::Received {
+    eventually(
+        &format!("a delivery with {signatures} signature(s)"),
+        Duration::from_secs(15),
+        || {
+            *n += 1;
+            let email = format!("r{n}@example.com");
+            async move {
+                let before = receiver.received().len();
+                contact(sys, &email).await;
+                let got = receiver.wait_for(before + 1, Duration::from_secs(10)).await;
+                let last = got.last().unwrap().clone();
+                (last.header("webhook-signature").split(' ').count() == signatures).then_some(last)
+            }
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends() {
     let sys = Sys::start().await;
@@ -286,25 +312,8 @@ async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends() {
             < 60
     );
 
-    // The dispatcher caches secrets for a few seconds: wait for a delivery signed twice.
     let mut n = 0;
-    let both = eventually(
-        "a delivery with two signatures",
-        Duration::from_secs(15),
-        || {
-            n += 1;
-            let (sys, receiver) = (&sys, &receiver);
-            let email = format!("r{n}@example.com");
-            async move {
-                let before = receiver.received().len();
-                contact(sys, &email).await;
-                let got = receiver.wait_for(before + 1, Duration::from_secs(10)).await;
-                let last = got.last().unwrap().clone();
-                (last.header("webhook-signature").split(' ').count() == 2).then_some(last)
-            }
-        },
-    )
-    .await;
+    let both = signed_by(&sys, &receiver, &mut n, 2).await;
     verify(&old, &both).unwrap();
     verify(&new, &both).unwrap();
     assert_eq!(
@@ -323,23 +332,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends() {
             (chrono::Utc::now() - chrono::TimeDelta::seconds(1)).to_rfc3339(),
         );
     sys.running.app.secrets.put(&path, &data).await.unwrap();
-    let one = eventually(
-        "a delivery with one signature",
-        Duration::from_secs(15),
-        || {
-            n += 1;
-            let (sys, receiver) = (&sys, &receiver);
-            let email = format!("r{n}@example.com");
-            async move {
-                let before = receiver.received().len();
-                contact(sys, &email).await;
-                let got = receiver.wait_for(before + 1, Duration::from_secs(10)).await;
-                let last = got.last().unwrap().clone();
-                (last.header("webhook-signature").split(' ').count() == 1).then_some(last)
-            }
-        },
-    )
-    .await;
+    let one = signed_by(&sys, &receiver, &mut n, 1).await;
     verify(&new, &one).unwrap();
     assert!(verify(&old, &one).is_err());
     let (_, _, shown) = sys

@@ -307,30 +307,61 @@ pub async fn take_due(
         .collect()
 }
 
-/// Starts a new retry schedule for a finished or waiting delivery (the API's retry and
-/// recover): the next attempt is due now. `None` when the delivery is being sent right
-/// now (or does not exist).
+/// A fresh retry schedule, due now: what the API's retry and recover set.
+const REPLAY: &str = "UPDATE webhook_deliveries SET status = 'retrying', \
+    round_start = attempts + 1, next_attempt_at = now(), \
+    queued_until = now() + make_interval(secs => $2)";
+
+fn replay_messages(rows: &[tokio_postgres::Row]) -> Result<Vec<DeliveryMessage>, DbError> {
+    rows.iter()
+        .map(|r| {
+            let attempts: i32 = row::get(r, TABLE, "attempts")?;
+            Ok(DeliveryMessage {
+                delivery_id: row::get(r, TABLE, "id")?,
+                attempt: attempts as u32 + 1,
+            })
+        })
+        .collect()
+}
+
+/// Starts a new retry schedule for a finished or waiting delivery (the API's retry): the
+/// next attempt is due now. `None` when the delivery is being sent right now (or is not
+/// the tenant's).
 pub async fn replay(
     client: &impl GenericClient,
     tenant_id: TenantId,
     delivery: DeliveryId,
     queued_for: Duration,
 ) -> Result<Option<DeliveryMessage>, DbError> {
-    let row = client
-        .query_opt(
-            "UPDATE webhook_deliveries SET status = 'retrying', round_start = attempts + 1, \
-             next_attempt_at = now(), queued_until = now() + make_interval(secs => $2) \
-             WHERE id = $1 AND tenant_id = $3 AND (status <> 'sending' OR lease_until < now()) \
-             RETURNING attempts",
+    let rows = client
+        .query(
+            &format!(
+                "{REPLAY} WHERE id = $1 AND tenant_id = $3 \
+                 AND (status <> 'sending' OR lease_until < now()) RETURNING id, attempts"
+            ),
             &[&delivery, &secs(queued_for), &tenant_id],
         )
         .await?;
-    row.map(|r| {
-        let attempts: i32 = row::get(&r, TABLE, "attempts")?;
-        Ok(DeliveryMessage {
-            delivery_id: delivery,
-            attempt: attempts as u32 + 1,
-        })
-    })
-    .transpose()
+    Ok(replay_messages(&rows)?.pop())
+}
+
+/// Starts a new retry schedule for every failed delivery of the webhook made since
+/// `since` (the API's recover); the messages to send.
+pub async fn recover(
+    client: &impl GenericClient,
+    tenant_id: TenantId,
+    webhook_id: WebhookId,
+    since: DateTime<Utc>,
+    queued_for: Duration,
+) -> Result<Vec<DeliveryMessage>, DbError> {
+    let rows = client
+        .query(
+            &format!(
+                "{REPLAY} WHERE webhook_id = $1 AND tenant_id = $3 AND status = 'failed' \
+                 AND created_at >= $4 RETURNING id, attempts"
+            ),
+            &[&webhook_id, &secs(queued_for), &tenant_id, &since],
+        )
+        .await?;
+    replay_messages(&rows)
 }

@@ -156,7 +156,7 @@ pub async fn recover(req: Request, api: &WebhooksApi) -> Result<Response<Body>, 
                 )]));
             }
             let client = cx.db().client().await?;
-            let messages = store::recover(
+            let messages = deliveries::recover(
                 &**client,
                 cx.tenant_id(),
                 webhook.id,

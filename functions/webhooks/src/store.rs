@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use pm_domain::paging::ListRequest;
-use pm_domain::{DeliveryId, DeliveryMessage, EventType, TenantId, WebhookId};
+use pm_domain::{DeliveryId, EventType, TenantId, WebhookId};
 use pm_store::select::Select;
 use pm_store::{row, DbError, Transaction};
 use pm_webhook_delivery::model::{DeliveryStatus, WebhookState};
@@ -272,35 +272,6 @@ pub async fn attempts(
                 error_kind: row::get(r, T, "error_kind")?,
                 response_excerpt: row::get(r, T, "response_excerpt")?,
                 succeeded: row::get(r, T, "succeeded")?,
-            })
-        })
-        .collect()
-}
-
-/// Starts a new retry schedule for every failed delivery of the webhook made since
-/// `since`; the messages to send.
-pub async fn recover(
-    client: &impl GenericClient,
-    tenant_id: TenantId,
-    webhook_id: WebhookId,
-    since: DateTime<Utc>,
-    queued_for: std::time::Duration,
-) -> Result<Vec<DeliveryMessage>, DbError> {
-    client
-        .query(
-            "UPDATE webhook_deliveries SET status = 'retrying', round_start = attempts + 1, \
-             next_attempt_at = now(), queued_until = now() + make_interval(secs => $4) \
-             WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'failed' AND created_at >= $3 \
-             RETURNING id, attempts",
-            &[&tenant_id, &webhook_id, &since, &queued_for.as_secs_f64()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let attempts: i32 = row::get(r, DELIVERIES, "attempts")?;
-            Ok(DeliveryMessage {
-                delivery_id: row::get(r, DELIVERIES, "id")?,
-                attempt: attempts as u32 + 1,
             })
         })
         .collect()
