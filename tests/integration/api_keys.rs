@@ -724,3 +724,65 @@ async fn guessing_keys_gets_refused_before_any_lookup() {
     assert_eq!(sys.me(sys.key()).await.0, 429);
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn retired_keys_leave_no_hash_behind() {
+    let sys = Sys::start().await;
+    let secrets = sys.running.app.secrets.clone();
+    let tenant = sys.running.tenant.id;
+    let hash_of =
+        |id: &Value| pm_auth::api_key::hash_path(tenant, id.as_str().unwrap().parse().unwrap());
+    // Revoked: deleted at once.
+    let revoked = sys.create_key(sys.owner(), "gone", &["send_email"]).await;
+    assert!(secrets
+        .get(&hash_of(&revoked["id"]))
+        .await
+        .unwrap()
+        .is_some());
+    let path = format!("{KEYS}/{}", revoked["id"].as_str().unwrap());
+    assert_eq!(
+        sys.call(Method::DELETE, &path, sys.owner(), None).await.0,
+        204
+    );
+    assert!(secrets
+        .get(&hash_of(&revoked["id"]))
+        .await
+        .unwrap()
+        .is_none());
+    // Rolled with a grace period: deleted by the sweeper once the period is over.
+    let rolled = sys.create_key(sys.owner(), "rolled", &["send_email"]).await;
+    let (status, _, _) = sys
+        .call(
+            Method::POST,
+            &format!("{KEYS}/{}/regenerate", rolled["id"].as_str().unwrap()),
+            sys.owner(),
+            Some(json!({"grace_period_seconds": 1})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(
+        secrets
+            .get(&hash_of(&rolled["id"]))
+            .await
+            .unwrap()
+            .is_some(),
+        "still in its grace period"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let deleted = pm_auth::retire::sweep(&sys.running.app.db, secrets.as_ref(), 100)
+        .await
+        .unwrap();
+    assert!(deleted >= 1);
+    assert!(secrets
+        .get(&hash_of(&rolled["id"]))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        pm_auth::retire::sweep(&sys.running.app.db, secrets.as_ref(), 100)
+            .await
+            .unwrap(),
+        0
+    );
+    sys.stop().await;
+}

@@ -79,7 +79,14 @@ pub const ROUTES: &[Route] = &[
         function: "RevokeApiKeyFunction",
         binary: "revoke_api_key",
         access: Access::Session,
-        handler: |req, _, app| Box::pin(pm_api_keys::revoke(req, &app.sessions, &app.db)),
+        handler: |req, _, app| {
+            Box::pin(pm_api_keys::revoke(
+                req,
+                &app.sessions,
+                &app.db,
+                app.secrets.as_ref(),
+            ))
+        },
     },
     Route {
         method: "POST",

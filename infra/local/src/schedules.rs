@@ -52,6 +52,19 @@ pub const SCHEDULES: &[Schedule] = &[
             })
         },
     },
+    Schedule {
+        name: "api-key-hash-sweeper",
+        function: "ApiKeyHashSweeperFunction",
+        every: Duration::from_secs(10),
+        job: |app| {
+            Box::pin(async move {
+                pm_auth::retire::sweep(&app.db, app.secrets.as_ref(), 500)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    },
 ];
 
 /// Starts every schedule; each stops when `stop` turns true.

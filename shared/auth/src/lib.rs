@@ -12,6 +12,7 @@ pub mod issue;
 pub mod keys;
 pub mod platform;
 pub mod ratelimit;
+pub mod retire;
 pub mod session;
 pub mod store;
 pub mod usage;

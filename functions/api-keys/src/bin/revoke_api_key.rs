@@ -6,5 +6,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let deps = Deps::from_process();
     let sessions = pm_auth::build::session_key(&deps).await?;
     let db = deps.db().await?;
-    pm_http::lambda::run(|req, _| pm_api_keys::revoke(req, &sessions, &db)).await
+    let secrets = deps.secrets().await?;
+    pm_http::lambda::run(|req, _| pm_api_keys::revoke(req, &sessions, &db, secrets.as_ref())).await
 }
