@@ -575,3 +575,32 @@ async fn an_event_too_large_for_the_queue_is_set_aside_and_blocks_nothing() {
     assert!(row.get::<_, String>(1).contains("bytes"));
     sys.stop().await;
 }
+
+/// A webhook failing for the whole disable period is disabled with the reason recorded
+/// (here the period is zero, so the first failure ends it; production waits 5 days).
+#[tokio::test]
+async fn a_webhook_failing_for_the_disable_period_is_disabled() {
+    let sys = Sys::start_with(&[
+        ("WEBHOOK_RETRY_SCHEDULE_MS", "20,20,20,20,20".into()),
+        ("WEBHOOK_DISABLE_AFTER_SECS", "0".into()),
+    ])
+    .await;
+    let receiver = Receiver::start().await;
+    receiver.always(Reply::Status(500));
+    let (id, _) = subscribe(&sys, &receiver.url("/h"), &["contact.created"]).await;
+    contact(&sys, "down@example.com").await;
+    let disabled = eventually("the webhook disabled", Duration::from_secs(10), || async {
+        let w = webhook(&sys, &id).await;
+        (w["state"] == "disabled").then_some(w)
+    })
+    .await;
+    assert_eq!(disabled["enabled"], false);
+    assert!(
+        disabled["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("every attempt has failed since"),
+        "{disabled}"
+    );
+    sys.stop().await;
+}
