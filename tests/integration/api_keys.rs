@@ -786,3 +786,21 @@ async fn retired_keys_leave_no_hash_behind() {
     );
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn a_dashboard_user_is_rate_limited_too() {
+    let sys = Sys::start().await;
+    let limit = pm_auth::dashboard::SESSION_REQUESTS_PER_MINUTE as usize;
+    let mut statuses = Vec::new();
+    for _ in 0..limit + 1 {
+        statuses.push(
+            sys.call(Method::GET, KEYS, sys.owner(), None)
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..limit].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[limit], 429);
+    sys.stop().await;
+}

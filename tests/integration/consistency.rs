@@ -469,3 +469,25 @@ fn every_tenant_write_names_the_tenant_in_its_where() {
         }
     }
 }
+
+/// A function that authenticates callers rate-limits them in the state table, and in
+/// Lambda it must name that store (or it refuses to start).
+#[test]
+fn every_authenticating_function_names_its_rate_limit_store() {
+    let template = yaml("template.yaml");
+    for (name, function) in functions(&template) {
+        let props = &function["Properties"];
+        let policies = format!("{:?}", props["Policies"]);
+        let authenticates =
+            policies.contains("ApiKeyAuthPolicy") || policies.contains("session_public_keys");
+        if authenticates {
+            let vars = &props["Environment"]["Variables"];
+            assert_eq!(vars["KV_BACKEND"], "dynamodb", "{name}");
+            assert!(vars["KV_TABLE"] != Value::Null, "{name}");
+            assert!(
+                policies.contains("dynamodb:PutItem") || policies.contains("ApiKeyAuthPolicy"),
+                "{name} may not write the state table"
+            );
+        }
+    }
+}

@@ -1,6 +1,6 @@
 use http::StatusCode;
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::issue::{Issued, Issuer};
-use pm_auth::session::SessionKey;
 use pm_auth::store::KeyView;
 use pm_domain::Scope;
 use pm_http::fields;
@@ -87,10 +87,10 @@ fn validate(body: &CreateKey) -> Result<(String, Vec<Scope>), ApiError> {
 /// `POST /api/v1/platform/api-keys` → 201 with the key, shown this once.
 pub async fn create(
     req: Request,
-    sessions: &SessionKey,
+    sessions: &SessionAuth,
     issuer: &Issuer,
 ) -> Result<Response<Body>, ApiError> {
-    let session = sessions.authenticate(&req)?;
+    let session = sessions.authenticate(&req).await?;
     session.require_manager()?;
     let body: CreateKey = json_body(&req)?;
     let (name, scopes) = validate(&body)?;

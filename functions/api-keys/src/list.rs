@@ -1,5 +1,5 @@
 use http::StatusCode;
-use pm_auth::session::SessionKey;
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::store::{self, RESOURCE};
 use pm_domain::paging::timestamp_value;
 use pm_http::list::list_request;
@@ -10,10 +10,10 @@ use pm_store::Db;
 /// shared list parameters (`limit`, `offset` or `cursor`, `order`).
 pub async fn list(
     req: Request,
-    sessions: &SessionKey,
+    sessions: &SessionAuth,
     db: &Db,
 ) -> Result<Response<Body>, ApiError> {
-    let session = sessions.authenticate(&req)?;
+    let session = sessions.authenticate(&req).await?;
     let list = list_request(&req, &RESOURCE.sorting)?;
     let client = db.client().await?;
     let rows = store::list(&**client, session.tenant_id, &list).await?;

@@ -1,5 +1,5 @@
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::issue::{Issuer, MAX_GRACE_SECONDS};
-use pm_auth::session::SessionKey;
 use pm_auth::store::RESOURCE;
 use pm_domain::ApiKeyId;
 use pm_http::{json_body, ApiError, Body, FieldError, Request, Response};
@@ -19,10 +19,10 @@ struct Roll {
 /// `grace_period_seconds` (at most 86400), as with Stripe's key roll.
 pub async fn regenerate(
     req: Request,
-    sessions: &SessionKey,
+    sessions: &SessionAuth,
     issuer: &Issuer,
 ) -> Result<Response<Body>, ApiError> {
-    let session = sessions.authenticate(&req)?;
+    let session = sessions.authenticate(&req).await?;
     session.require_manager()?;
     let id: ApiKeyId = RESOURCE.path_id(&req)?;
     let roll: Roll = if has_body(&req) {

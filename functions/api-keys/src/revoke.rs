@@ -1,5 +1,5 @@
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::retire;
-use pm_auth::session::SessionKey;
 use pm_auth::store::{self, RESOURCE};
 use pm_domain::ApiKeyId;
 use pm_http::{ApiError, Body, Request, Response};
@@ -12,11 +12,11 @@ use pm_store::Db;
 /// twice is fine.
 pub async fn revoke(
     req: Request,
-    sessions: &SessionKey,
+    sessions: &SessionAuth,
     db: &Db,
     secrets: &dyn SecretStore,
 ) -> Result<Response<Body>, ApiError> {
-    let session = sessions.authenticate(&req)?;
+    let session = sessions.authenticate(&req).await?;
     session.require_manager()?;
     let id: ApiKeyId = RESOURCE.path_id(&req)?;
     let client = db.client().await?;

@@ -1,6 +1,6 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use http::StatusCode;
-use pm_auth::session::SessionKey;
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::store::RESOURCE;
 use pm_auth::store::{self, Granularity, UsagePoint};
 use pm_domain::ApiKeyId;
@@ -85,10 +85,10 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
 /// zero-filled, for the dashboard's charts.
 pub async fn usage(
     req: Request,
-    sessions: &SessionKey,
+    sessions: &SessionAuth,
     db: &Db,
 ) -> Result<Response<Body>, ApiError> {
-    let session = sessions.authenticate(&req)?;
+    let session = sessions.authenticate(&req).await?;
     let id: ApiKeyId = RESOURCE.path_id(&req)?;
     let window = window(&req, Utc::now())?;
     let client = db.client().await?;

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use pm_auth::session::SessionKey;
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::usage::FlushMode;
 use pm_auth::{build, ApiKeyAuth};
 use pm_ports::queue::Queue;
@@ -14,7 +14,7 @@ use pm_webhook_delivery::outbound::{self, SystemLookup};
 /// settings with a guarded HTTP client (test sends).
 pub struct WebhooksApi {
     pub auth: Arc<ApiKeyAuth>,
-    pub sessions: SessionKey,
+    pub sessions: SessionAuth,
     pub secrets: Arc<dyn SecretStore>,
     pub queue: Arc<dyn Queue>,
     pub config: DeliveryConfig,
@@ -25,7 +25,7 @@ pub struct WebhooksApi {
 impl WebhooksApi {
     pub fn new(
         auth: Arc<ApiKeyAuth>,
-        sessions: SessionKey,
+        sessions: SessionAuth,
         secrets: Arc<dyn SecretStore>,
         queue: Arc<dyn Queue>,
         config: DeliveryConfig,
@@ -49,7 +49,7 @@ impl WebhooksApi {
     pub async fn build(deps: &Deps) -> Result<Self, BoxError> {
         Ok(Self::new(
             Arc::new(build::api_key_auth(deps, FlushMode::AfterEachRequest).await?),
-            build::session_key(deps).await?,
+            build::session_auth(deps).await?,
             deps.secrets().await?,
             deps.queue().await?,
             DeliveryConfig::from_env(deps.env())?,

@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
+use pm_auth::dashboard::SessionAuth;
 use pm_auth::issue::Issuer;
-use pm_auth::session::{SessionKey, SessionSigner};
+use pm_auth::session::SessionSigner;
 use pm_auth::usage::FlushMode;
 use pm_auth::{build, platform, ApiKeyAuth};
 use pm_ports::kv::KeyValue;
@@ -21,7 +22,7 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     pub queue: Arc<dyn Queue>,
     pub kv: Arc<dyn KeyValue>,
-    pub sessions: SessionKey,
+    pub sessions: SessionAuth,
     /// The local runtime is also the session issuer (in AWS, the PenguinMails app is).
     pub session_signer: SessionSigner,
     pub issuer: Issuer,
@@ -42,7 +43,7 @@ impl App {
         let db = deps.db().await.map_err(anyhow::Error::from_boxed)?;
         let queue = deps.queue().await?;
         let kv = deps.kv().await?;
-        let sessions = build::session_key(deps)
+        let sessions = build::session_auth(deps)
             .await
             .map_err(anyhow::Error::from_boxed)?;
         let auth = Arc::new(

@@ -16,9 +16,10 @@ use pm_ports::secrets::SecretStore;
 use pm_store::Db;
 
 use crate::context::{Ctx, Principal};
+use crate::dashboard::SessionAuth;
 use crate::keys::{self, Pepper};
-use crate::ratelimit::{self, Decision};
-use crate::session::{bearer, unauthorized, SessionKey};
+use crate::ratelimit::{Decision, Limiter};
+use crate::session::{bearer, unauthorized};
 use crate::store::{self, AuthRecord};
 use crate::usage::{FlushMode, UsageRecorder};
 
@@ -63,16 +64,13 @@ pub fn hash_path(tenant_id: TenantId, key_id: ApiKeyId) -> String {
 pub struct ApiKeyAuth {
     db: Db,
     secrets: Arc<dyn SecretStore>,
-    kv: Arc<dyn KeyValue>,
+    limiter: Limiter,
     pepper: Pepper,
     usage: UsageRecorder,
     /// key id → when its bcrypt check last passed in this process.
     verified: Mutex<HashMap<ApiKeyId, Instant>>,
     /// Failure buckets (source address, key prefix) known to be used up, and until when.
     blocked: Mutex<HashMap<String, Instant>>,
-    /// Rate limits of this instance alone, used while the shared store is down.
-    fallback: pm_ports::kv::MemoryKeyValue,
-    fallback_instances: u32,
     /// One bcrypt check per key at a time: parallel first uses of a new key wait for the
     /// one check in flight instead of each paying ~0.25 s of CPU.
     verifying: Mutex<HashMap<ApiKeyId, Arc<tokio::sync::Mutex<()>>>>,
@@ -94,14 +92,12 @@ impl ApiKeyAuth {
         Self {
             db,
             secrets,
-            kv,
             pepper,
             usage: UsageRecorder::new(flush),
             verified: Mutex::new(HashMap::new()),
             verifying: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashMap::new()),
-            fallback: pm_ports::kv::MemoryKeyValue::new(),
-            fallback_instances: ratelimit::DEFAULT_FALLBACK_INSTANCES,
+            limiter: Limiter::new(kv.clone()),
             bcrypt_checks: AtomicU64::new(0),
         }
     }
@@ -109,8 +105,13 @@ impl ApiKeyAuth {
     /// How many instances share a key's limit while the shared store is down (each then
     /// allows its share; `RATE_LIMIT_FALLBACK_INSTANCES`).
     pub fn with_fallback_instances(mut self, instances: u32) -> Self {
-        self.fallback_instances = instances.max(1);
+        self.limiter = self.limiter.with_fallback_instances(instances);
         self
+    }
+
+    /// The limiter the middleware takes tokens from (dashboard sessions share it).
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// The database the middleware reads keys from; handlers use it too.
@@ -157,7 +158,7 @@ impl ApiKeyAuth {
         &'a self,
         req: Request,
         resource: &'static Resource,
-        sessions: &SessionKey,
+        sessions: &SessionAuth,
         handler: F,
     ) -> Result<Response<Body>, ApiError>
     where
@@ -168,7 +169,7 @@ impl ApiKeyAuth {
         if is_key || bearer(&req).is_none() {
             return self.guard(req, resource, handler).await;
         }
-        let session = sessions.authenticate(&req)?;
+        let session = sessions.authenticate(&req).await?;
         if req.method() != http::Method::GET {
             session.require_manager()?;
         }
@@ -286,18 +287,9 @@ impl ApiKeyAuth {
     /// Charges a failed authentication to its buckets (shared across instances); the
     /// 429 to answer instead of the 401 once one of them is used up.
     async fn count_failure(&self, buckets: Vec<String>) -> Option<ApiError> {
-        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
         let mut refused = None;
         for bucket in buckets {
-            let decision = ratelimit::take_guarded(
-                self.kv.as_ref(),
-                &self.fallback,
-                self.fallback_instances,
-                &bucket,
-                AUTH_FAILURES_PER_MINUTE,
-                now_ms,
-            )
-            .await;
+            let decision = self.limiter.take(&bucket, AUTH_FAILURES_PER_MINUTE).await;
             if !decision.allowed {
                 let mut blocked = self.blocked.lock().expect("blocked map poisoned");
                 if blocked.len() >= CACHE_LIMIT {
@@ -345,22 +337,15 @@ impl ApiKeyAuth {
     /// key's. A store outage limits per instance; throttling refuses; nothing lets a
     /// request through unlimited.
     async fn rate_limit(&self, caller: &Caller) -> Option<Decision> {
-        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-        let take = |bucket: String| {
-            ratelimit::take_guarded(
-                self.kv.as_ref(),
-                &self.fallback,
-                self.fallback_instances,
-                bucket,
-                caller.requests_per_minute,
-                now_ms,
-            )
-        };
-        let tenant = take(format!("tenant:{}", caller.tenant_id)).await;
+        let limit = caller.requests_per_minute;
+        let tenant = self
+            .limiter
+            .take(format!("tenant:{}", caller.tenant_id), limit)
+            .await;
         if !tenant.allowed {
             return Some(tenant);
         }
-        Some(tenant.and(take(caller.key_id.to_string()).await))
+        Some(tenant.and(self.limiter.take(caller.key_id, limit).await))
     }
 
     /// The caller behind `Authorization: Bearer pm_live_...`, or one 401 for a missing,

@@ -3,7 +3,9 @@
 
 use pm_runtime::{BoxError, Deps};
 
+use crate::dashboard::SessionAuth;
 use crate::issue::Issuer;
+use crate::ratelimit::Limiter;
 use crate::session::{SessionKey, SessionSigner};
 use crate::usage::FlushMode;
 use crate::{platform, ApiKeyAuth};
@@ -27,6 +29,17 @@ pub async fn api_key_auth(deps: &Deps, flush: FlushMode) -> Result<ApiKeyAuth, B
 pub async fn session_key(deps: &Deps) -> Result<SessionKey, BoxError> {
     let secrets = deps.secrets().await?;
     Ok(platform::session_key(secrets.as_ref()).await?)
+}
+
+/// Dashboard authentication: the session verifier and a rate limit per user.
+pub async fn session_auth(deps: &Deps) -> Result<SessionAuth, BoxError> {
+    Ok(SessionAuth::new(
+        session_key(deps).await?,
+        Limiter::new(deps.kv().await?).with_fallback_instances(deps.env().parsed_or(
+            "RATE_LIMIT_FALLBACK_INSTANCES",
+            crate::ratelimit::DEFAULT_FALLBACK_INSTANCES,
+        )?),
+    ))
 }
 
 /// The session issuer's signing key: the local runtime's only (in AWS the PenguinMails

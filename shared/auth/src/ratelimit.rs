@@ -72,6 +72,45 @@ pub async fn take_guarded(
     }
 }
 
+/// The shared store with its per-instance fallback: the one way every limit here
+/// takes a token (API keys, tenants, failed authentications, dashboard sessions).
+#[derive(Clone)]
+pub struct Limiter {
+    kv: std::sync::Arc<dyn KeyValue>,
+    fallback: std::sync::Arc<pm_ports::kv::MemoryKeyValue>,
+    instances: u32,
+}
+
+impl Limiter {
+    pub fn new(kv: std::sync::Arc<dyn KeyValue>) -> Self {
+        Self {
+            kv,
+            fallback: std::sync::Arc::default(),
+            instances: DEFAULT_FALLBACK_INSTANCES,
+        }
+    }
+
+    /// How many instances share a limit while the shared store is down.
+    pub fn with_fallback_instances(mut self, instances: u32) -> Self {
+        self.instances = instances.max(1);
+        self
+    }
+
+    /// A token from `bucket` now.
+    pub async fn take(&self, bucket: impl std::fmt::Display, per_minute: u32) -> Decision {
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        take_guarded(
+            self.kv.as_ref(),
+            self.fallback.as_ref(),
+            self.instances,
+            bucket,
+            per_minute,
+            now_ms,
+        )
+        .await
+    }
+}
+
 impl Decision {
     /// Both limits at once: allowed only if both allow; the tighter figures.
     pub fn and(self, other: Decision) -> Decision {

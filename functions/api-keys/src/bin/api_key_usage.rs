@@ -4,7 +4,7 @@ use pm_runtime::{telemetry, Deps};
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let deps = Deps::from_process();
-    let sessions = pm_auth::build::session_key(&deps).await?;
+    let sessions = pm_auth::build::session_auth(&deps).await?;
     let db = deps.db().await?;
     pm_http::lambda::run(|req, _| pm_api_keys::usage(req, &sessions, &db)).await
 }
