@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pm_ports::kv::{DynamoDbStore, Expect, KeyValue, MemoryKeyValue};
+use pm_ports::kv::{Advance, DynamoDbStore, Expect, KeyValue, MemoryKeyValue};
 use pm_ports::PortError;
 use pm_tests::{aws, unique};
 
@@ -138,7 +138,45 @@ async fn bad_keys(kv: &dyn KeyValue) {
     ));
 }
 
+/// A rate cell: fresh, stepping within `ahead`, refused past it (unchanged), and
+/// idle again once `now` passes it; concurrent steps are never lost.
+async fn rate_cells(kv: Arc<dyn KeyValue>) {
+    let key = unique("cell-");
+    let ttl = Duration::from_secs(60);
+    let advance = |now| {
+        let (kv, key) = (kv.clone(), key.clone());
+        async move { kv.advance(&key, now, 10, 30, ttl).await.unwrap() }
+    };
+    assert_eq!(advance(1000).await, Advance::Taken { at: 1010 });
+    assert_eq!(advance(1000).await, Advance::Taken { at: 1020 });
+    assert_eq!(advance(1000).await, Advance::Taken { at: 1030 });
+    assert_eq!(advance(1000).await, Advance::Refused { at: 1030 });
+    assert_eq!(advance(1010).await, Advance::Taken { at: 1040 });
+    assert_eq!(
+        advance(5000).await,
+        Advance::Taken { at: 5010 },
+        "an idle cell starts afresh"
+    );
+
+    let key = unique("cell-race-");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (kv, key) = (kv.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            kv.advance(&key, 0, 1, 7, ttl).await.unwrap()
+        }));
+    }
+    let mut taken = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), Advance::Taken { .. }) {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 7, "exactly the steps that fit");
+}
+
 async fn contract(kv: Arc<dyn KeyValue>) {
+    rate_cells(kv.clone()).await;
     bad_keys(kv.as_ref()).await;
     conditional_writes(kv.as_ref()).await;
     concurrent_increments(kv.clone()).await;

@@ -9,23 +9,14 @@ use std::time::Duration;
 
 use http::StatusCode;
 use pm_http::ApiError;
-use pm_ports::kv::{Expect, KeyValue, Namespace, Versioned};
+use pm_ports::kv::{Advance, KeyValue};
 use pm_ports::PortError;
-use serde::{Deserialize, Serialize};
 
 /// A full bucket after a minute of silence equals no bucket, so items may expire.
 const BUCKET_TTL: Duration = Duration::from_secs(120);
-const MAX_ATTEMPTS: usize = 64;
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Bucket {
-    tokens: f64,
-    at_ms: u64,
-}
-
-/// One bucket per API key id, and one per tenant (`tenant:{id}`), so that N keys of a
-/// tenant together get the plan's rate, not N times it.
-pub const BUCKETS: Namespace<Bucket> = Namespace::new("ratelimit");
+/// Rate cells' keys: `ratelimit:{bucket}`.
+const RATE_PREFIX: &str = "ratelimit";
 
 /// When the shared store fails, each instance limits on its own with this share of the
 /// limit: the number of instances expected to serve one key at once. Never unlimited.
@@ -167,72 +158,44 @@ impl Decision {
     }
 }
 
-/// Takes one token from the bucket `bucket` (an API key id) at time `now_ms`
-/// (milliseconds since the epoch; a parameter so tests can hold the clock still).
+/// Takes one token from the bucket `bucket` (an API key id, `tenant:…`, …) at time
+/// `now_ms` (milliseconds since the epoch; a parameter so tests can hold the clock still).
+///
+/// The bucket is a GCRA cell in the key-value store: one atomic conditional write per
+/// request (no read-then-write, no retry loop), so concurrent requests against a bucket
+/// with k tokens let exactly k through across every container. It behaves as a bucket
+/// of `per_minute` tokens refilled continuously at `per_minute` a minute.
 pub async fn take(
     kv: &dyn KeyValue,
     bucket: impl std::fmt::Display,
     per_minute: u32,
     now_ms: u64,
 ) -> Result<Decision, PortError> {
-    let capacity = f64::from(per_minute.max(1));
-    let per_ms = capacity / 60_000.0;
-    let bucket = bucket.to_string();
-    for _ in 0..MAX_ATTEMPTS {
-        let (tokens, expect) = match BUCKETS.get(kv, &bucket).await? {
-            None => (capacity, Expect::Absent),
-            Some(Ok(Versioned { value, version })) => {
-                let elapsed = now_ms.saturating_sub(value.at_ms) as f64;
-                (
-                    (value.tokens + elapsed * per_ms).min(capacity),
-                    Expect::Version(version),
-                )
-            }
-            // Not written by this code (or by an older shape of it): start the bucket
-            // afresh over it, and say so.
-            Some(Err((e, version))) => {
-                tracing::warn!(error = %e, "replacing an undecodable rate-limit bucket");
-                (capacity, Expect::Version(version))
-            }
-        };
-        let decide = |left: f64, allowed: bool| Decision {
-            allowed,
-            limit: per_minute,
-            remaining: left.floor().max(0.0) as u32,
-            reset_secs: ((capacity - left) / per_ms / 1000.0).ceil().max(0.0) as u64,
-            retry_after_secs: if allowed {
-                0
-            } else {
-                ((1.0 - left) / per_ms / 1000.0).ceil().max(1.0) as u64
+    let per_minute = per_minute.max(1);
+    // Microseconds, so 1,000 a minute still steps exactly.
+    let now = now_ms * 1000;
+    let window = 60_000_000u64;
+    let step = window / u64::from(per_minute);
+    let key = format!("{RATE_PREFIX}:{bucket}");
+    let secs_up = |us: u64| us.div_ceil(1_000_000);
+    Ok(
+        match kv.advance(&key, now, step, window, BUCKET_TTL).await? {
+            Advance::Taken { at } => Decision {
+                allowed: true,
+                limit: per_minute,
+                remaining: ((now + window).saturating_sub(at) / step) as u32,
+                reset_secs: secs_up(at.saturating_sub(now)),
+                retry_after_secs: 0,
             },
-        };
-        if tokens < 1.0 {
-            // Denying changes nothing, so nothing is written.
-            return Ok(decide(tokens, false));
-        }
-        let left = tokens - 1.0;
-        let next = Bucket {
-            tokens: left,
-            at_ms: now_ms,
-        };
-        if BUCKETS
-            .put_if(kv, &bucket, &next, expect, Some(BUCKET_TTL))
-            .await?
-            .is_some()
-        {
-            return Ok(decide(left, true));
-        }
-        // Another request took a token first: look again.
-    }
-    // Still losing races after many tries means a burst far beyond the bucket on this
-    // key: deny (429) rather than let the flood through unlimited.
-    Ok(Decision {
-        allowed: false,
-        limit: per_minute,
-        remaining: 0,
-        reset_secs: 60,
-        retry_after_secs: 1,
-    })
+            Advance::Refused { at } => Decision {
+                allowed: false,
+                limit: per_minute,
+                remaining: 0,
+                reset_secs: secs_up(at.saturating_sub(now)),
+                retry_after_secs: secs_up((at + step).saturating_sub(now + window)).max(1),
+            },
+        },
+    )
 }
 
 #[cfg(test)]
@@ -270,12 +233,22 @@ mod tests {
             &self,
             _: &str,
             _: &str,
-            _: Expect,
+            _: pm_ports::kv::Expect,
             _: Option<Duration>,
         ) -> Result<Option<u64>, PortError> {
             Err(self.0.clone())
         }
         async fn delete(&self, _: &str) -> Result<(), PortError> {
+            Err(self.0.clone())
+        }
+        async fn advance(
+            &self,
+            _: &str,
+            _: u64,
+            _: u64,
+            _: u64,
+            _: Duration,
+        ) -> Result<Advance, PortError> {
             Err(self.0.clone())
         }
     }

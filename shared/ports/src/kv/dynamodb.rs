@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use super::{expiry, is_live, now_secs, validate, Expect, KeyValue, KvItem};
+use super::{expiry, is_live, now_secs, validate, Advance, Expect, KeyValue, KvItem};
 use crate::aws::classify;
 use crate::PortError;
 
@@ -18,6 +18,8 @@ const PK: &str = "pk";
 const VALUE: &str = "value";
 const VERSION: &str = "version";
 const EXPIRES_AT: &str = "expires_at";
+/// A rate cell's time (see [`KeyValue::advance`]).
+const TAT: &str = "tat";
 
 /// Items in one DynamoDB table. Conditional writes are `PutItem` with a condition
 /// expression, so the check and the write are one atomic step on the server.
@@ -172,6 +174,89 @@ impl KeyValue for DynamoDbStore {
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
                 Ok(None)
+            }
+            Err(e) => Err(classify(BACKEND, e)),
+        }
+    }
+
+    /// Two conditional UpdateItems at most (a fresh or idle cell, else a step ahead), and
+    /// a read only when refusing (for the caller's Retry-After). No read-then-write: the
+    /// server applies each step atomically, so concurrent callers never lose a step.
+    async fn advance(
+        &self,
+        key: &str,
+        now: u64,
+        step: u64,
+        ahead: u64,
+        ttl: Duration,
+    ) -> Result<Advance, PortError> {
+        validate(key, None)?;
+        let expires = expiry(Some(ttl)).unwrap_or_default().to_string();
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        let conditional_failed = |e: &aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            _,
+        >| {
+            e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception())
+        };
+        let fresh = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(key)))
+            .update_expression("SET #tat = :fresh, #exp = :exp")
+            .condition_expression("attribute_not_exists(#tat) OR #tat <= :now")
+            .expression_attribute_names("#tat", TAT)
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_values(":fresh", n(now + step))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", AttributeValue::N(expires.clone()))
+            .send()
+            .await;
+        match fresh {
+            Ok(_) => return Ok(Advance::Taken { at: now + step }),
+            Err(e) if conditional_failed(&e) => {}
+            Err(e) => return Err(classify(BACKEND, e)),
+        }
+        let stepped = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(key)))
+            .update_expression("SET #tat = #tat + :step, #exp = :exp")
+            .condition_expression("#tat <= :limit")
+            .expression_attribute_names("#tat", TAT)
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_values(":step", n(step))
+            .expression_attribute_values(":limit", n((now + ahead).saturating_sub(step)))
+            .expression_attribute_values(":exp", AttributeValue::N(expires))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match stepped {
+            Ok(output) => {
+                let at = output
+                    .attributes()
+                    .and_then(|a| number(a, TAT))
+                    .ok_or_else(|| PortError::rejected(BACKEND, "UpdateItem returned no time"))?;
+                Ok(Advance::Taken { at })
+            }
+            Err(e) if conditional_failed(&e) => {
+                let item = self
+                    .client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_of(key)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| classify(BACKEND, e))?;
+                let at = item
+                    .item()
+                    .and_then(|i| number(i, TAT))
+                    .unwrap_or(now + ahead);
+                Ok(Advance::Refused { at })
             }
             Err(e) => Err(classify(BACKEND, e)),
         }

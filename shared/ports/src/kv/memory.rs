@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{expiry, is_live, now_secs, validate, Expect, KeyValue, KvItem};
+use super::{expiry, is_live, now_secs, validate, Advance, Expect, KeyValue, KvItem};
 use crate::PortError;
 
 /// Items in the process, for the local runtime. Lost on exit.
@@ -63,6 +63,38 @@ impl KeyValue for MemoryKeyValue {
             },
         );
         Ok(Some(version))
+    }
+
+    async fn advance(
+        &self,
+        key: &str,
+        now: u64,
+        step: u64,
+        ahead: u64,
+        ttl: Duration,
+    ) -> Result<Advance, PortError> {
+        validate(key, None)?;
+        let mut items = self.items.lock().expect("kv lock poisoned");
+        let current = items
+            .get(key)
+            .filter(|item| is_live(item.expires_at, now_secs()))
+            .and_then(|item| item.value.parse::<u64>().ok());
+        let next = match current {
+            None => now + step,
+            Some(at) if at <= now => now + step,
+            Some(at) if at + step <= now + ahead => at + step,
+            Some(at) => return Ok(Advance::Refused { at }),
+        };
+        let version = items.get(key).map_or(1, |item| item.version + 1);
+        items.insert(
+            key.to_string(),
+            KvItem {
+                value: next.to_string(),
+                version,
+                expires_at: expiry(Some(ttl)),
+            },
+        );
+        Ok(Advance::Taken { at: next })
     }
 
     async fn delete(&self, key: &str) -> Result<(), PortError> {

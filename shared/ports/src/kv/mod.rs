@@ -38,6 +38,15 @@ pub enum Expect {
     Version(u64),
 }
 
+/// What [`KeyValue::advance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advance {
+    /// The cell moved on; its new time.
+    Taken { at: u64 },
+    /// The cell is too far ahead; its time, unchanged.
+    Refused { at: u64 },
+}
+
 #[async_trait]
 pub trait KeyValue: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<KvItem>, PortError>;
@@ -52,6 +61,19 @@ pub trait KeyValue: Send + Sync {
         ttl: Option<Duration>,
     ) -> Result<Option<u64>, PortError>;
     async fn delete(&self, key: &str) -> Result<(), PortError>;
+    /// A rate cell (the generic cell rate algorithm's "theoretical arrival time"), moved
+    /// in one atomic conditional write, without reading first: if the cell is absent or
+    /// behind `now`, it becomes `now + step`; else if `at + step <= now + ahead` it
+    /// becomes `at + step`; else nothing changes and the answer is `Refused`. Times are
+    /// in any unit, the same for all four numbers; `ttl` sets the expiry.
+    async fn advance(
+        &self,
+        key: &str,
+        now: u64,
+        step: u64,
+        ahead: u64,
+        ttl: Duration,
+    ) -> Result<Advance, PortError>;
 }
 
 /// DynamoDB's limits on keys and items, enforced by every adapter.
