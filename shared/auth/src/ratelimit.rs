@@ -175,7 +175,9 @@ pub async fn take(
     // Microseconds, so 1,000 a minute still steps exactly.
     let now = now_ms * 1000;
     let window = 60_000_000u64;
-    let step = window / u64::from(per_minute);
+    // At least 1 µs: a limit above 60 million a minute is that many (and never a
+    // division by zero).
+    let step = (window / u64::from(per_minute)).max(1);
     let key = format!("{RATE_PREFIX}:{bucket}");
     let secs_up = |us: u64| us.div_ceil(1_000_000);
     Ok(
@@ -183,7 +185,8 @@ pub async fn take(
             Advance::Taken { at } => Decision {
                 allowed: true,
                 limit: per_minute,
-                remaining: ((now + window).saturating_sub(at) / step) as u32,
+                remaining: ((now + window).saturating_sub(at) / step).min(u64::from(per_minute))
+                    as u32,
                 reset_secs: secs_up(at.saturating_sub(now)),
                 retry_after_secs: 0,
             },
@@ -250,6 +253,18 @@ mod tests {
             _: Duration,
         ) -> Result<Advance, PortError> {
             Err(self.0.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_limit_too_high_to_step_in_microseconds_still_works() {
+        let kv = MemoryKeyValue::new();
+        for per_minute in [100_000_000, u32::MAX] {
+            let d = take(&kv, format!("huge-{per_minute}"), per_minute, 5_000)
+                .await
+                .unwrap();
+            assert!(d.allowed, "{per_minute}");
+            assert!(d.remaining <= per_minute);
         }
     }
 
