@@ -150,3 +150,52 @@ async fn lists_carry_summaries_not_whole_bodies() {
     assert_eq!(whole["html"].as_str().unwrap().len(), 400 * 1024);
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn objects_are_capped_while_reading_and_names_refuse_control_characters() {
+    let sys = Sys::start().await;
+    let fields: serde_json::Map<String, Value> =
+        (0..5000).map(|n| (format!("f{n}"), json!(n))).collect();
+    let (status, problem) = post(
+        &sys,
+        "/api/v1/contacts",
+        json!({"email": "m@example.com", "custom_fields": fields}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 200 keys"),
+        "{problem}"
+    );
+    let (status, problem) = post(
+        &sys,
+        "/api/v1/contacts",
+        json!({"email": "m@example.com", "custom_fields": [1, 2]}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("custom_fields"))
+    );
+    let (status, created) = post(
+        &sys,
+        "/api/v1/contacts",
+        json!({"email": "n@example.com", "custom_fields": null}),
+    )
+    .await;
+    assert_eq!((status, created["custom_fields"].clone()), (201, json!({})));
+    let (status, problem) = post(
+        &sys,
+        "/api/v1/contacts",
+        json!({"email": "o@example.com", "first_name": "Ada\r\nBcc: x@evil.io"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("invalid_characters"))
+    );
+    sys.stop().await;
+}

@@ -417,9 +417,10 @@ async fn values_the_database_refuses_are_400_not_500() {
             Method::POST,
             CONTACTS,
             &key,
-            Some(json!({"email": "n@example.com", "first_name": "x\u{0}y"})),
+            Some(json!({"email": "n@example.com", "custom_fields": {"note": "x\u{0}y"}})),
         )
         .await;
+    // jsonb cannot hold a NUL: PostgreSQL refuses the value, the client gets a 400.
     assert_eq!(
         (status.as_u16(), problem["code"].as_str()),
         (400, Some("invalid_value")),

@@ -40,7 +40,12 @@ pub struct ContactInput {
     pub company: Option<String>,
     #[serde(default)]
     pub tags: Bounded<String, 500>,
-    #[serde(default)]
+    /// An object of at most 200 keys (capped while reading; the documented limit of 50
+    /// is validation's), or anything else for validation to name.
+    #[serde(
+        default,
+        deserialize_with = "pm_http::bounded::object_or_null::<_, 200>"
+    )]
     pub custom_fields: Option<serde_json::Value>,
     #[serde(default)]
     pub status: Option<String>,

@@ -25,6 +25,13 @@ fn text(
             "too_long",
             format!("at most {max} characters"),
         ));
+    } else if trimmed.chars().any(is_forbidden_char) {
+        // A name can reach a mail header (`To: Ada Lovelace <ada@…>`).
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "line breaks and control characters are not allowed",
+        ));
     }
     Some(trimmed.to_string())
 }

@@ -53,5 +53,5 @@ pub struct TemplateInput {
 #[serde(deny_unknown_fields)]
 pub struct RenderInput {
     #[serde(default)]
-    pub variables: serde_json::Map<String, serde_json::Value>,
+    pub variables: pm_http::bounded::BoundedMap<1000>,
 }

@@ -74,6 +74,109 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for Bounded<T,
     }
 }
 
+/// A JSON object of at most `MAX` keys, refused while the body is read past that.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BoundedMap<const MAX: usize>(serde_json::Map<String, serde_json::Value>);
+
+impl<const MAX: usize> BoundedMap<MAX> {
+    pub fn into_inner(self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+    }
+}
+
+impl<const MAX: usize> Deref for BoundedMap<MAX> {
+    type Target = serde_json::Map<String, serde_json::Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'de, const MAX: usize> Deserialize<'de> for BoundedMap<MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(Capped::<MAX>)
+    }
+}
+
+/// For an optional field that must be a JSON object of at most `MAX` keys: `null` is
+/// absent; an object is capped while reading; anything else (an array, a string, …) is
+/// skimmed without being built and comes back as `Some(null)`, so validation can name
+/// the field precisely.
+pub fn object_or_null<'de, D: Deserializer<'de>, const MAX: usize>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    struct Skim<const MAX: usize>;
+
+    const NOT_AN_OBJECT: Option<serde_json::Value> = Some(serde_json::Value::Null);
+
+    impl<'de, const MAX: usize> Visitor<'de> for Skim<MAX> {
+        type Value = Option<serde_json::Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a JSON object of at most {MAX} keys")
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Capped::<MAX>
+                .visit_map(map)
+                .map(|m| Some(serde_json::Value::Object(m.into_inner())))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(NOT_AN_OBJECT)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(NOT_AN_OBJECT)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(NOT_AN_OBJECT)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(NOT_AN_OBJECT)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(NOT_AN_OBJECT)
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(NOT_AN_OBJECT)
+        }
+    }
+
+    deserializer.deserialize_any(Skim::<MAX>)
+}
+
+struct Capped<const MAX: usize>;
+
+impl<'de, const MAX: usize> Visitor<'de> for Capped<MAX> {
+    type Value = BoundedMap<MAX>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a JSON object of at most {MAX} keys")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            if out.len() == MAX {
+                return Err(de::Error::custom(format_args!(
+                    "an object in the body has more than {MAX} keys"
+                )));
+            }
+            out.insert(key, value);
+        }
+        Ok(BoundedMap(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +188,13 @@ mod tests {
         let err = serde_json::from_str::<Bounded<u8, 3>>("[1,2,3,4]").unwrap_err();
         assert!(err.to_string().contains("more than 3 items"), "{err}");
         assert_eq!(serde_json::to_string(&ok).unwrap(), "[1,2,3]");
+    }
+
+    #[test]
+    fn an_object_over_its_cap_is_refused_while_reading() {
+        let ok: BoundedMap<2> = serde_json::from_str(r#"{"a":1,"b":2}"#).unwrap();
+        assert_eq!(ok.len(), 2);
+        let err = serde_json::from_str::<BoundedMap<2>>(r#"{"a":1,"b":2,"c":3}"#).unwrap_err();
+        assert!(err.to_string().contains("more than 2 keys"), "{err}");
     }
 }
