@@ -85,10 +85,6 @@ impl Dispatcher {
         }
     }
 
-    pub fn config(&self) -> &DeliveryConfig {
-        &self.config
-    }
-
     /// Makes the attempt the message names, if it is still due.
     pub async fn handle(&self, message: DeliveryMessage) -> Result<Handled, WorkerError> {
         let claimed = {

@@ -178,11 +178,6 @@ impl SecretCache {
         }
         Ok(loaded)
     }
-
-    /// Forgets a webhook's secrets (after a rotation in this process).
-    pub fn forget(&self, webhook: WebhookId) {
-        self.entries.lock().expect("cache lock").remove(&webhook);
-    }
 }
 
 #[cfg(test)]

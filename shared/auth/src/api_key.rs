@@ -109,11 +109,6 @@ impl ApiKeyAuth {
         self
     }
 
-    /// The limiter the middleware takes tokens from (dashboard sessions share it).
-    pub fn limiter(&self) -> &Limiter {
-        &self.limiter
-    }
-
     /// The database the middleware reads keys from; handlers use it too.
     pub fn db(&self) -> &Db {
         &self.db
