@@ -235,3 +235,36 @@ async fn the_contact_search_has_its_trigram_index() {
         .get(0);
     assert!(def.contains("gin_trgm_ops"), "{def}");
 }
+
+/// A query the server cuts off while shutting down (as a restart under load does) is a
+/// transient failure: 503 with a retry, not a 500.
+#[tokio::test]
+async fn a_query_cut_off_by_the_server_is_a_503() {
+    let test = TestDb::new().await;
+    let victim = test.db.client().await.unwrap();
+    let pid: i32 = victim
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let killer = {
+        let db = test.db.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let client = db.client().await.unwrap();
+            client
+                .execute("SELECT pg_terminate_backend($1)", &[&pid])
+                .await
+                .unwrap();
+        })
+    };
+    let err: pm_store::DbError = victim
+        .query_one("SELECT pg_sleep(5)", &[])
+        .await
+        .unwrap_err()
+        .into();
+    killer.await.unwrap();
+    assert!(err.is_unavailable(), "{err}");
+    let problem = pm_http::ApiError::from(err);
+    assert_eq!(problem.status.as_u16(), 503, "{}", problem.code);
+}

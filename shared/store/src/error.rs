@@ -25,6 +25,7 @@ impl DbError {
                 e.is_closed()
                     || std::error::Error::source(e)
                         .is_some_and(|source| source.is::<std::io::Error>())
+                    || e.code().is_some_and(is_transient_state)
             }
             DbError::Migration(_) | DbError::Corrupt { .. } => false,
         }
@@ -48,4 +49,17 @@ impl DbError {
     pub fn is_bad_value(&self) -> bool {
         matches!(self, DbError::Query(e) if e.code().is_some_and(|c| c.code().starts_with("22")))
     }
+}
+
+/// Server answers that mean "not now" rather than "never": the server is shutting down
+/// or starting (57P01–57P03, as when PostgreSQL restarts under load and cuts running
+/// queries off), the connection failed (class 08), too many connections (53300), or a
+/// serialization or deadlock conflict (40001, 40P01). Each is worth a retry: 503.
+fn is_transient_state(state: &tokio_postgres::error::SqlState) -> bool {
+    let code = state.code();
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+        )
 }
