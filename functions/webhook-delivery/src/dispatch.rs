@@ -28,6 +28,9 @@ use crate::policy::{decide_on, Decision};
 use crate::secrets::SecretCache;
 use crate::WorkerError;
 
+/// Retries at least this far off are queued before their attempt is recorded.
+const ROUTE_EARLY_FROM: Duration = Duration::from_secs(1);
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Handled {
@@ -107,6 +110,15 @@ impl Dispatcher {
             attempted.outcome,
         );
         let (next, disable, handled) = self.next_step(decision, &attempted);
+        // The schedule counts from the failure, not from when it was recorded: a retry
+        // of a second or more is queued before recording (which may take a while on a
+        // busy database). A shorter one (shortened test schedules) is queued after, so it
+        // cannot arrive while its attempt is still being recorded.
+        let route_early =
+            matches!(handled, Handled::Retrying { after } if after >= ROUTE_EARLY_FROM);
+        if let (true, Handled::Retrying { after }) = (route_early, &handled) {
+            self.route_retry(&claimed, *after).await;
+        }
         let change = {
             let client = self.db.client().await?;
             deliveries::record(
@@ -123,8 +135,8 @@ impl Dispatcher {
             tracing::warn!(webhook_id = %claimed.webhook_id, %reason, "webhook disabled");
             return Ok(Handled::Disabled);
         }
-        if let Handled::Retrying { after } = handled {
-            self.route_retry(&claimed, after).await;
+        if let (false, Handled::Retrying { after }) = (route_early, &handled) {
+            self.route_retry(&claimed, *after).await;
         }
         Ok(handled)
     }
