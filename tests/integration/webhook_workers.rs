@@ -292,6 +292,30 @@ async fn two_dispatchers_racing_on_one_message_send_it_once() {
     );
 }
 
+/// At least `n` messages from `name`, received within a bounded time.
+async fn receive_at_least(
+    queue: &dyn Queue,
+    name: &str,
+    n: usize,
+) -> Vec<pm_ports::queue::QueueMessage> {
+    let got = std::sync::Mutex::new(Vec::new());
+    eventually(
+        &format!("{n} messages on {name}"),
+        Duration::from_secs(15),
+        || async {
+            let batch = queue
+                .receive(name, 10, Duration::from_secs(1))
+                .await
+                .unwrap();
+            let mut got = got.lock().unwrap();
+            got.extend(batch);
+            (got.len() >= n).then_some(())
+        },
+    )
+    .await;
+    got.into_inner().unwrap()
+}
+
 fn sqs_event(messages: &[pm_ports::queue::QueueMessage]) -> SqsEvent {
     let mut event = SqsEvent::default();
     event.records = messages
@@ -352,15 +376,7 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         .unwrap();
 
     // Fan-out, as the Lambda runtime would call it.
-    let mut events = Vec::new();
-    while events.len() < 4 {
-        events.extend(
-            queue
-                .receive(catalog::EVENTS.name(), 10, Duration::from_secs(1))
-                .await
-                .unwrap(),
-        );
-    }
+    let events = receive_at_least(queue.as_ref(), catalog::EVENTS.name(), 4).await;
     let response = driver::sqs_batch(catalog::EVENTS, sqs_event(&events), |e: Event| {
         let (db, queue) = (&test.db, queue.as_ref());
         async move {
@@ -402,15 +418,7 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         .send(catalog::DELIVERIES.name(), "garbage", None)
         .await
         .unwrap();
-    let mut deliveries = Vec::new();
-    while deliveries.len() < 4 {
-        deliveries.extend(
-            queue
-                .receive(catalog::DELIVERIES.name(), 10, Duration::from_secs(1))
-                .await
-                .unwrap(),
-        );
-    }
+    let deliveries = receive_at_least(queue.as_ref(), catalog::DELIVERIES.name(), 4).await;
     let dispatcher = Dispatcher::new(test.db.clone(), queue.clone(), store.clone(), config(true));
     let response = driver::sqs_batch(catalog::DELIVERIES, sqs_event(&deliveries), |m| {
         let dispatcher = &dispatcher;

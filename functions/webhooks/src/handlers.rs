@@ -43,7 +43,8 @@ async fn valid(api: &WebhooksApi, input: &WebhookInput) -> Result<ValidWebhook, 
     validate::webhook(input, url, url_errors)
 }
 
-async fn found(cx: &Ctx<'_>, id: WebhookId) -> Result<Webhook, ApiError> {
+/// The tenant's webhook `id`, or the one 404.
+pub(crate) async fn found(cx: &Ctx<'_>, id: WebhookId) -> Result<Webhook, ApiError> {
     let client = cx.db().client().await?;
     store::get(&**client, cx.tenant_id(), id)
         .await?

@@ -16,12 +16,9 @@ use crate::model::{delivery_detail, RecoverInput, StatsWindow, Webhook};
 use crate::store::{self, DeliveryFilters};
 use crate::{WebhooksApi, DELIVERIES, RESOURCE};
 
+/// The webhook the path names (`{id}`).
 async fn webhook(cx: &Ctx<'_>) -> Result<Webhook, ApiError> {
-    let id: WebhookId = cx.path_id()?;
-    let client = cx.db().client().await?;
-    store::get(&**client, cx.tenant_id(), id)
-        .await?
-        .ok_or_else(|| cx.not_found(id))
+    crate::handlers::found(cx, cx.path_id::<WebhookId>()?).await
 }
 
 /// The `{delivery_id}` path parameter (malformed: the same 404 as missing).
