@@ -17,6 +17,7 @@ use pm_store::Db;
 
 use crate::context::{Ctx, Principal};
 use crate::dashboard::SessionAuth;
+use crate::idempotency::{self, Begin, Idempotency};
 use crate::keys::{self, Pepper};
 use crate::ratelimit::{Decision, Limiter};
 use crate::session::{bearer, unauthorized};
@@ -65,6 +66,8 @@ pub struct ApiKeyAuth {
     db: Db,
     secrets: Arc<dyn SecretStore>,
     limiter: Limiter,
+    /// Idempotency records (and, through the limiter, rate-limit cells).
+    kv: Arc<dyn KeyValue>,
     pepper: Pepper,
     usage: UsageRecorder,
     /// key id → when its bcrypt check last passed in this process.
@@ -98,6 +101,7 @@ impl ApiKeyAuth {
             verifying: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashMap::new()),
             limiter: Limiter::new(kv.clone()),
+            kv,
             bcrypt_checks: AtomicU64::new(0),
         }
     }
@@ -322,7 +326,21 @@ impl ApiKeyAuth {
         if let Some(d) = decision.filter(|d| !d.allowed) {
             return Err((d.too_many_requests(), decision));
         }
-        match handler(req, caller).await {
+        let idempotency = Idempotency::new(&*self.kv);
+        let claim = match idempotency::key_of(&req) {
+            Err(error) => return Err((error, decision)),
+            Ok(None) => None,
+            Ok(Some(key)) => match idempotency.begin(caller.key_id, &key, &req).await {
+                Ok(Begin::Run(claim)) => Some(claim),
+                Ok(Begin::Replay(response)) => return Ok((response, decision)),
+                Err(error) => return Err((error, decision)),
+            },
+        };
+        let outcome = handler(req, caller).await;
+        if let Some(claim) = claim {
+            idempotency.finish(claim, &outcome).await;
+        }
+        match outcome {
             Ok(response) => Ok((response, decision)),
             Err(error) => Err((error, decision)),
         }

@@ -9,6 +9,7 @@ pub mod api_key;
 pub mod build;
 mod context;
 pub mod dashboard;
+pub mod idempotency;
 pub mod issue;
 pub mod keys;
 pub mod platform;
