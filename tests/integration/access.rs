@@ -1,7 +1,8 @@
 //! Who may call what, for every route in the route table (`pm_local::routes::ROUTES`),
 //! driven by each route's declared `Access` so a new route is covered the day it is
 //! added:
-//! - no credentials: 401 (but for public routes);
+//! - no credentials: 401 (but for public routes; signed routes without their signed
+//!   token or signature: 401 or 404, whatever else the request carries);
 //! - an API key holding every scope but the route's: 403 `insufficient_scope`;
 //! - a session token on an API-key route, or an API key on a session route: 401;
 //! - another tenant's credentials (every scope, owner role) on an id this tenant owns:
@@ -32,6 +33,16 @@ impl Fixture {
         let contact = post("/api/v1/contacts", json!({"email": "a@example.com"})).await;
         let template = post("/api/v1/templates", template_body()).await;
         let campaign = post("/api/v1/campaigns", campaign_body(&template, &contact)).await;
+        let (status, _, email) = sys
+            .call(
+                Method::POST,
+                "/api/v1/emails/send",
+                key,
+                Some(pm_tests::mail::message("a@example.com", json!({}))),
+            )
+            .await;
+        assert_eq!(status, 202, "{email}");
+        let email = email["id"].as_str().unwrap().to_string();
         let api_key = sys
             .create_key(sys.owner(), "fixture", &["send_email"])
             .await["id"]
@@ -43,6 +54,7 @@ impl Fixture {
                 ("/api/v1/contacts/", contact),
                 ("/api/v1/templates/", template),
                 ("/api/v1/campaigns/", campaign),
+                ("/api/v1/emails/", email),
                 ("/api/v1/platform/api-keys/", api_key),
             ],
         }
@@ -111,6 +123,14 @@ fn body_for(method: &str, path: &str, fixture: &Fixture) -> Option<Value> {
         ("POST", "/api/v1/webhooks/{id}/test") => Some(json!({"event_type": "email.sent"})),
         ("POST", "/api/v1/webhooks/{id}/recover") => Some(json!({"since": "2026-01-01T00:00:00Z"})),
         ("POST", KEYS) => Some(json!({"name": "n", "scopes": ["send_email"]})),
+        ("POST", "/api/v1/contacts/{id}/resubscribe") => Some(json!({"reason": "asked again"})),
+        ("POST", "/api/v1/emails/send") => {
+            Some(pm_tests::mail::message("b@example.com", json!({})))
+        }
+        ("PUT", "/api/v1/platform/email-providers") => {
+            Some(json!({"transport": {"type": "capture"}, "senders": ["@example.com"]}))
+        }
+        ("POST", p) if p.starts_with("/api/v1/provider-events/") => Some(json!({})),
         ("POST", "/api/v1/platform/api-keys/{id}/regenerate") => Some(json!({})),
         _ => None,
     }
@@ -163,6 +183,30 @@ async fn every_route_enforces_its_declared_access() {
             assert_eq!(response.status(), 200, "{what} is public");
             continue;
         }
+        if route.access == Access::Signed {
+            for bearer in ["", sys.key(), sys.owner()] {
+                let mut request = sys
+                    .http
+                    .request(method.clone(), sys.url(&path))
+                    .bearer_auth(bearer);
+                if let Some(body) = &body {
+                    request = request.json(body);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                // The open pixel answers every request with the image (a broken one
+                // helps no one) and records nothing for a bad token.
+                let image = response
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|t| t == "image/gif");
+                assert!(
+                    [401, 404].contains(&status.as_u16()) || (status == 200 && image),
+                    "{what} without its signature, bearer {bearer:.12}: {status}"
+                );
+            }
+            continue;
+        }
 
         let anonymous = sys
             .http
@@ -201,7 +245,7 @@ async fn every_route_enforces_its_declared_access() {
             }
             Access::AnyKey => (Some(sys.owner().to_string()), vec![other_key.clone()]),
             Access::Session => (Some(sys.key().to_string()), vec![other_session.clone()]),
-            Access::Public => unreachable!(),
+            Access::Public | Access::Signed => unreachable!(),
         };
         if let Some(wrong_kind) = wrong_kind {
             let (status, _, _) = sys

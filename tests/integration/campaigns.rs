@@ -29,7 +29,7 @@ async fn template(sys: &Sys) -> String {
 fn campaign(template_id: &str) -> Value {
     json!({
         "name": "Onboarding",
-        "sender": {"from_name": "Acme", "from_email": "hello@acme.io"},
+        "sender": {"from_name": "Acme", "from_email": "hello@example.com"},
         "steps": [
             {"template_id": template_id},
             {"subject": "Questions, {{ first_name | default('there') }}?", "text": "Ping", "delay_minutes": 4320}
@@ -327,5 +327,32 @@ async fn another_tenants_list_is_empty() {
             .await;
         assert_eq!(list["data"], json!([]), "{query}");
     }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn a_campaign_starts_only_from_a_registered_sender() {
+    let sys = Sys::start().await;
+    let template_id = template(&sys).await;
+    post(
+        &sys,
+        "/api/v1/contacts",
+        json!({"email": "t@example.org", "tags": ["trial"]}),
+    )
+    .await;
+    let mut body = campaign(&template_id);
+    body["sender"]["from_email"] = json!("hello@acme.io");
+    let id = post(&sys, CAMPAIGNS, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let start = format!("{CAMPAIGNS}/{id}/start");
+    let (status, _, problem) = sys.call(Method::POST, &start, sys.key(), None).await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (422, Some("campaign_not_ready"))
+    );
+    assert_eq!(problem["errors"][0]["field"], "sender.from_email");
+    assert_eq!(problem["errors"][0]["code"], "sender_not_allowed");
     sys.stop().await;
 }

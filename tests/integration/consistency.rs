@@ -300,6 +300,8 @@ fn every_published_enum_matches_its_openapi_schema() {
         ("WebhookState", names(WebhookState::ALL)),
         ("DeliveryStatus", names(DeliveryStatus::ALL)),
         ("RetryPolicy", names(RetryPolicy::ALL)),
+        ("EmailStatus", names(pm_emails::EmailStatus::ALL)),
+        ("EmailEventType", names(pm_emails::EmailEventType::ALL)),
     ];
     for (schema, code) in cases {
         assert_eq!(openapi_enum(schema), code, "{schema}");
@@ -451,6 +453,8 @@ fn every_tenant_write_names_the_tenant_in_its_where() {
         "functions/templates/src/store.rs",
         "functions/campaigns/src/store.rs",
         "functions/webhooks/src/store.rs",
+        "functions/emails/src/store.rs",
+        "functions/emails/src/providers.rs",
         "shared/auth/src/store.rs",
     ] {
         let source = std::fs::read_to_string(workspace_root().join(file)).unwrap();

@@ -4,10 +4,15 @@
 mod access;
 mod api_keys;
 mod bounded_work;
+mod campaign_sending;
 mod campaigns;
 mod consistency;
 mod contacts;
+mod email_events;
+mod email_transports;
+mod emails;
 mod health;
+mod idempotency;
 mod kv_contract;
 mod local_runtime;
 mod outbox_relay;

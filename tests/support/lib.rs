@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod db;
 mod eventually;
+pub mod mail;
 pub mod peers;
 pub mod receiver;
 pub mod system;

@@ -24,6 +24,8 @@ pub enum Reply {
     Reset,
     /// A redirect, which deliveries must not follow.
     Redirect(String),
+    /// A status with this JSON body (an API the platform calls, e.g. a mail provider).
+    Json(u16, String),
 }
 
 #[derive(Debug, Clone)]
@@ -187,6 +189,10 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             }
             Reply::Reset => return,
             Reply::Redirect(location) => status_line(302, &format!("location: {location}\r\n")),
+            Reply::Json(code, body) => format!(
+                "HTTP/1.1 {code} Status\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            ),
         };
         if stream.write_all(response.as_bytes()).await.is_err() {
             return;

@@ -218,6 +218,13 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
                 "a campaign needs at least one step",
             ));
         }
+        if !store::sender_registered(&*tx, cx.tenant_id(), &current.sender.from_email).await? {
+            errors.push(FieldError::new(
+                "sender.from_email",
+                "sender_not_allowed",
+                "not a registered sender of this account (see /api/v1/platform/email-providers)",
+            ));
+        }
         if store::audience_size(&*tx, cx.tenant_id(), &current).await? == 0 {
             errors.push(FieldError::new(
                 "audience",

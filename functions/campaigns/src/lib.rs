@@ -13,7 +13,7 @@ mod store;
 mod validate;
 
 pub use handlers::{create, delete, get, list, pause, replace, start};
-pub use model::{Campaign, CampaignStatus};
+pub use model::{Audience, Campaign, CampaignStatus, Schedule, Sender, Step};
 
 use pm_domain::paging::{Order, SortField, Sorting};
 use pm_domain::Scope;

@@ -279,3 +279,22 @@ pub async fn list(
         })
         .collect()
 }
+
+/// Whether the tenant's email provider lists `from` among its senders.
+pub async fn sender_registered(
+    client: &impl GenericClient,
+    tenant_id: TenantId,
+    from: &str,
+) -> Result<bool, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT senders FROM email_providers WHERE tenant_id = $1",
+            &[&tenant_id],
+        )
+        .await?;
+    let senders: Vec<String> = match row {
+        Some(r) => row::get(&r, "email_providers", "senders")?,
+        None => Vec::new(),
+    };
+    Ok(pm_domain::senders::sender_allowed(&senders, from))
+}

@@ -137,6 +137,12 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
         let valid = validate::contact(&input)?;
         let mut client = cx.db().client().await?;
         let tx = begin(&mut client).await?;
+        let current = store::status_for_update(&tx, cx.tenant_id(), id)
+            .await?
+            .ok_or_else(|| cx.not_found(id))?;
+        if current.is_suppressed() && valid.status == Some(ContactStatus::Subscribed) {
+            return Err(suppressed(current));
+        }
         let contact = store::replace(&tx, cx.tenant_id(), id, &valid)
             .await?
             .map_err(email_taken)?
@@ -148,6 +154,55 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
             &event_data(&contact),
         )
         .await?;
+        commit(tx).await?;
+        json(StatusCode::OK, &contact)
+    })
+    .await
+}
+
+fn suppressed(current: ContactStatus) -> ApiError {
+    ApiError::conflict(
+        "contact_suppressed",
+        format!(
+            "this contact is {current}; setting it back to subscribed takes an explicit \
+             POST /api/v1/contacts/{{id}}/resubscribe"
+        ),
+    )
+}
+
+/// The body of `POST /api/v1/contacts/{id}/resubscribe`: why it is all right to mail
+/// this person again (their renewed consent), kept in the log and the event.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResubscribeInput {
+    reason: String,
+}
+
+/// `POST /api/v1/contacts/{id}/resubscribe`: the one way back to `subscribed` for a
+/// contact that unsubscribed, bounced or complained. A subscribed contact stays as it is.
+pub async fn resubscribe(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
+    auth.guard(req, &RESOURCE, |cx: Ctx| async move {
+        let id: ContactId = cx.path_id()?;
+        let input: ResubscribeInput = cx.body()?;
+        let mut errors = Vec::new();
+        let reason = pm_http::fields::name("reason", &input.reason, 500, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let mut client = cx.db().client().await?;
+        let tx = begin(&mut client).await?;
+        let previous = store::status_for_update(&tx, cx.tenant_id(), id)
+            .await?
+            .ok_or_else(|| cx.not_found(id))?;
+        let contact = store::set_status(&tx, cx.tenant_id(), id, ContactStatus::Subscribed)
+            .await?
+            .ok_or_else(|| cx.not_found(id))?;
+        if previous.is_suppressed() {
+            let mut data = event_data(&contact);
+            data["resubscribed"] = serde_json::json!({"previous_status": previous, "reason": reason});
+            outbox::record(&tx, cx.tenant_id(), EventType::ContactUpdated, &data).await?;
+            tracing::info!(contact_id = %id, actor = %cx.actor(), %previous, "contact re-subscribed");
+        }
         commit(tx).await?;
         json(StatusCode::OK, &contact)
     })

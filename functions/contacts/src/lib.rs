@@ -11,7 +11,7 @@ use pm_domain::paging::{Order, SortField, Sorting};
 use pm_domain::Scope;
 use pm_http::resource::Resource;
 
-pub use handlers::{create, delete, get, list, replace};
+pub use handlers::{create, delete, get, list, replace, resubscribe};
 pub use model::{Contact, ContactStatus};
 
 pub static RESOURCE: Resource = Resource {

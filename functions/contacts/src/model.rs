@@ -8,6 +8,15 @@ pm_domain::string_enum! {
         Subscribed = "subscribed",
         Unsubscribed = "unsubscribed",
         Bounced = "bounced",
+        Complained = "complained",
+    }
+}
+
+impl ContactStatus {
+    /// Unsubscribed, bounced hard or complained: the platform sends it nothing, and only
+    /// an explicit re-subscribe (`POST /api/v1/contacts/{id}/resubscribe`) lifts that.
+    pub fn is_suppressed(self) -> bool {
+        self != ContactStatus::Subscribed
     }
 }
 
@@ -62,6 +71,7 @@ pub struct ValidContact {
     pub company: Option<String>,
     pub tags: Vec<String>,
     pub custom_fields: serde_json::Value,
-    pub status: ContactStatus,
+    /// `None`: not given (new contacts are subscribed; a replace keeps the status).
+    pub status: Option<ContactStatus>,
     pub workspace_id: Option<WorkspaceId>,
 }

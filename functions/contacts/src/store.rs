@@ -67,7 +67,7 @@ pub async fn insert(
                 &c.company,
                 &c.tags,
                 &c.custom_fields,
-                &c.status,
+                &c.status.unwrap_or(ContactStatus::Subscribed),
                 &c.workspace_id,
             ],
         )
@@ -107,7 +107,7 @@ pub async fn replace(
         .query_opt(
             &format!(
                 "UPDATE contacts SET email = $3, first_name = $4, last_name = $5, company = $6, \
-                 tags = $7, custom_fields = $8, status = $9, workspace_id = $10, \
+                 tags = $7, custom_fields = $8, status = coalesce($9, status), workspace_id = $10, \
                  updated_at = clock_timestamp() WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
             ),
             &[
@@ -201,4 +201,38 @@ pub async fn list(
     }
     let rows = select.page(list).fetch(client).await?;
     rows.iter().map(contact_of).collect()
+}
+
+/// The contact's status, locked until the transaction ends (so a check and the write
+/// that follows it see the same status).
+pub async fn status_for_update(
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+    id: ContactId,
+) -> Result<Option<ContactStatus>, DbError> {
+    let row = tx
+        .query_opt(
+            "SELECT status FROM contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+            &[&tenant_id, &id],
+        )
+        .await?;
+    row.map(|r| row::get(&r, TABLE, "status")).transpose()
+}
+
+pub async fn set_status(
+    tx: &Transaction<'_>,
+    tenant_id: TenantId,
+    id: ContactId,
+    status: ContactStatus,
+) -> Result<Option<Contact>, DbError> {
+    let row = tx
+        .query_opt(
+            &format!(
+                "UPDATE contacts SET status = $3, updated_at = clock_timestamp() \
+                 WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            ),
+            &[&tenant_id, &id, &status],
+        )
+        .await?;
+    row.as_ref().map(contact_of).transpose()
 }

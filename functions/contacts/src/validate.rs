@@ -126,14 +126,14 @@ pub fn contact(input: &ContactInput) -> Result<ValidContact, ApiError> {
     let tags = tags(&input.tags, &mut errors);
     let custom_fields = custom_fields(&input.custom_fields, &mut errors);
     let status = match input.status.as_deref() {
-        None => ContactStatus::Subscribed,
-        Some(raw) => raw.parse().unwrap_or_else(|_| {
+        None => None,
+        Some(raw) => raw.parse::<ContactStatus>().map(Some).unwrap_or_else(|_| {
             errors.push(FieldError::new(
                 "status",
                 "invalid_value",
-                "status is subscribed, unsubscribed or bounced",
+                "status is subscribed, unsubscribed, bounced or complained",
             ));
-            ContactStatus::Subscribed
+            None
         }),
     };
     let workspace_id = match input.workspace_id.as_deref() {
@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(c.first_name.as_deref(), Some("Ann"));
         assert_eq!(c.last_name, None);
         assert_eq!(c.tags, vec!["vip", "beta"]);
-        assert_eq!(c.status, ContactStatus::Subscribed);
+        assert_eq!(c.status, None);
     }
 
     #[test]

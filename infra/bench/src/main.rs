@@ -1,7 +1,8 @@
-//! pm-load: sends GET requests with a bearer token over N keep-alive connections and
-//! reports latency percentiles. Loopback only by intent: it refuses other hosts.
+//! pm-load: sends GET requests (or POSTs of one JSON body, with `--body`) with a bearer
+//! token over N keep-alive connections and reports latency percentiles. Loopback only by
+//! intent: it refuses other hosts.
 //!
-//! usage: pm-load URL TOKEN [--concurrency 32] [--requests 20000] [--warmup 2000]
+//! usage: pm-load URL TOKEN [--concurrency 32] [--requests 20000] [--warmup 2000] [--body JSON]
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,7 @@ fn ms(d: Duration) -> String {
 async fn run(
     url: &str,
     token: &str,
+    body: Option<&str>,
     concurrency: usize,
     total: usize,
 ) -> anyhow::Result<(Vec<Duration>, usize, Duration)> {
@@ -40,12 +42,20 @@ async fn run(
     for worker in 0..concurrency {
         let share = total / concurrency + usize::from(worker < total % concurrency);
         let (client, url, token) = (client.clone(), url.to_string(), token.to_string());
+        let body = body.map(str::to_string);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(share);
             let mut failures = 0;
             for _ in 0..share {
                 let sent = Instant::now();
-                let response = client.get(&url).bearer_auth(&token).send().await;
+                let request = match &body {
+                    Some(body) => client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone()),
+                    None => client.get(&url),
+                };
+                let response = request.bearer_auth(&token).send().await;
                 let ok = match response {
                     Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                     Err(_) => false,
@@ -71,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(url), Some(token)) = (args.first(), args.get(1)) else {
         anyhow::bail!(
-            "usage: pm-load URL TOKEN [--concurrency 32] [--requests 20000] [--warmup 2000]"
+            "usage: pm-load URL TOKEN [--concurrency 32] [--requests 20000] [--warmup 2000] [--body JSON]"
         );
     };
     let host = url
@@ -85,11 +95,19 @@ async fn main() -> anyhow::Result<()> {
     let concurrency = arg_value(&args, "--concurrency", 32)?.max(1);
     let requests = arg_value(&args, "--requests", 20_000)?.max(1);
     let warmup = arg_value(&args, "--warmup", 2_000)?;
+    let body = match args.iter().position(|a| a == "--body") {
+        None => None,
+        Some(i) => Some(
+            args.get(i + 1)
+                .ok_or_else(|| anyhow::anyhow!("--body needs a value"))?
+                .as_str(),
+        ),
+    };
 
     if warmup > 0 {
-        run(url, token, concurrency, warmup).await?;
+        run(url, token, body, concurrency, warmup).await?;
     }
-    let (mut latencies, failures, elapsed) = run(url, token, concurrency, requests).await?;
+    let (mut latencies, failures, elapsed) = run(url, token, body, concurrency, requests).await?;
     latencies.sort();
     println!("requests:    {requests} ({failures} not 2xx) over {concurrency} connections");
     println!(

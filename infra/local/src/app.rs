@@ -5,6 +5,10 @@ use pm_auth::issue::Issuer;
 use pm_auth::session::SessionSigner;
 use pm_auth::usage::FlushMode;
 use pm_auth::{build, platform, ApiKeyAuth};
+use pm_emails::campaign_sending::CampaignScheduler;
+use pm_emails::config::EmailConfig;
+use pm_emails::sender::Sender;
+use pm_emails::EmailsApi;
 use pm_ports::kv::KeyValue;
 use pm_ports::queue::Queue;
 use pm_ports::secrets::SecretStore;
@@ -32,6 +36,15 @@ pub struct App {
     pub delivery: DeliveryConfig,
     /// The webhook dispatcher the local consumers run.
     pub dispatcher: Arc<Dispatcher>,
+    pub emails: Arc<EmailsApi>,
+    /// The email sender the local consumer runs, and the campaign scheduler.
+    pub sender: Arc<Sender>,
+    pub campaigns: Arc<CampaignScheduler>,
+    /// `CAMPAIGN_SCHEDULER_ENABLED=false` stops the background ticks, for tests that
+    /// drive the scheduler on their own clock.
+    pub campaign_ticks: bool,
+    /// How long a due email waits for its queue message before the sweep re-sends one.
+    pub email_requeue_after: std::time::Duration,
 }
 
 impl App {
@@ -52,6 +65,34 @@ impl App {
                 .map_err(anyhow::Error::from_boxed)?,
         );
         let delivery = DeliveryConfig::from_env(deps.env())?;
+        let email_config = EmailConfig::from_env(deps.env())?;
+        let tracking = pm_emails::tracking_keys(secrets.as_ref())
+            .await
+            .map_err(anyhow::Error::from_boxed)?;
+        let emails = Arc::new(EmailsApi {
+            auth: auth.clone(),
+            sessions: sessions.clone(),
+            secrets: secrets.clone(),
+            queue: queue.clone(),
+            kv: kv.clone(),
+            tracking: tracking.clone(),
+            config: email_config.clone(),
+        });
+        let sender = Arc::new(Sender::new(
+            db.clone(),
+            queue.clone(),
+            secrets.clone(),
+            tracking,
+            email_config,
+        ));
+        let campaigns = Arc::new(CampaignScheduler::new(
+            db.clone(),
+            queue.clone(),
+            std::time::Duration::from_secs(deps.env().parsed_or("CAMPAIGN_TICK_SECS", 5u64)?),
+        ));
+        let email_requeue_after = std::time::Duration::from_secs(
+            deps.env().parsed_or("EMAIL_REQUEUE_AFTER_SECS", 60u64)?,
+        );
         let session_signer = build::session_signer(deps)
             .await
             .map_err(anyhow::Error::from_boxed)?;
@@ -74,6 +115,11 @@ impl App {
                 delivery.clone(),
             )),
             delivery,
+            emails,
+            sender,
+            campaigns,
+            campaign_ticks: deps.env().parsed_or("CAMPAIGN_SCHEDULER_ENABLED", true)?,
+            email_requeue_after,
             db,
             secrets,
             queue,

@@ -30,7 +30,14 @@ pub const CONSUMERS: &[Consumer] = &[
             queues
         },
     },
+    Consumer {
+        function: "EmailSenderFunction",
+        queues: || vec![catalog::EMAIL_SEND.name()],
+    },
 ];
+
+/// Loops on the email-send queue.
+const SEND_LOOPS: usize = 2;
 
 /// Loops per delivery queue: each handles up to ten messages at a time.
 const DISPATCH_LOOPS: usize = 4;
@@ -86,6 +93,21 @@ pub fn spawn_all(app: &App, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>>
                 .await
             }));
         }
+    }
+    for _ in 0..SEND_LOOPS {
+        let (app, stop) = (app.clone(), stop.clone());
+        handles.push(tokio::spawn(async move {
+            driver::consume(
+                app.queue.as_ref(),
+                catalog::EMAIL_SEND,
+                |message| {
+                    let sender = &app.sender;
+                    async move { sender.handle(message).await.map(|_| ()) }
+                },
+                stop,
+            )
+            .await
+        }));
     }
     handles
 }

@@ -13,6 +13,9 @@ use crate::App;
 pub enum Access {
     /// No credentials (health checks).
     Public,
+    /// No platform credentials: the request carries its own proof, a signed tracking
+    /// token or a mail provider's signature; without it the answer is 404 or 401.
+    Signed,
     /// Any valid API key.
     AnyKey,
     /// An API key holding this scope.
@@ -367,5 +370,114 @@ pub const ROUTES: &[Route] = &[
         binary: "webhook_stats",
         access: Access::KeyOrSession(Scope::ManageWebhooks),
         handler: |req, _, app| Box::pin(pm_webhooks::stats(req, &app.webhooks)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/contacts/{id}/resubscribe",
+        function: "ResubscribeContactFunction",
+        binary: "resubscribe_contact",
+        access: Access::Key(Scope::ManageContacts),
+        handler: |req, _, app| Box::pin(pm_contacts::resubscribe(req, &app.auth)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/emails/send",
+        function: "SendEmailFunction",
+        binary: "send_email",
+        access: Access::Key(Scope::SendEmail),
+        handler: |req, _, app| Box::pin(pm_emails::send(req, &app.emails)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/emails",
+        function: "ListEmailsFunction",
+        binary: "list_emails",
+        access: Access::Key(Scope::SendEmail),
+        handler: |req, _, app| Box::pin(pm_emails::list(req, &app.auth)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/emails/{id}",
+        function: "GetEmailFunction",
+        binary: "get_email",
+        access: Access::Key(Scope::SendEmail),
+        handler: |req, _, app| Box::pin(pm_emails::get(req, &app.auth)),
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/platform/email-providers",
+        function: "GetEmailProviderFunction",
+        binary: "get_email_provider",
+        access: Access::Session,
+        handler: |req, _, app| Box::pin(pm_emails::providers::get(req, &app.emails)),
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/platform/email-providers",
+        function: "PutEmailProviderFunction",
+        binary: "put_email_provider",
+        access: Access::Session,
+        handler: |req, _, app| Box::pin(pm_emails::providers::put(req, &app.emails)),
+    },
+    Route {
+        method: "GET",
+        path: "/t/o/{token}",
+        function: "TrackOpenFunction",
+        binary: "track_open",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::tracking::open(req, &app.emails)),
+    },
+    Route {
+        method: "GET",
+        path: "/t/c/{token}",
+        function: "TrackClickFunction",
+        binary: "track_click",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::tracking::click(req, &app.emails)),
+    },
+    Route {
+        method: "GET",
+        path: "/u/{token}",
+        function: "UnsubscribePageFunction",
+        binary: "unsubscribe_page",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::tracking::unsubscribe_page(req, &app.emails)),
+    },
+    Route {
+        method: "POST",
+        path: "/u/{token}",
+        function: "UnsubscribeFunction",
+        binary: "unsubscribe",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::tracking::unsubscribe(req, &app.emails)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/provider-events/postmark/{tenant_id}",
+        function: "PostmarkEventsFunction",
+        binary: "postmark_events",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::provider_events::postmark(req, &app.emails)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/provider-events/mailgun/{tenant_id}",
+        function: "MailgunEventsFunction",
+        binary: "mailgun_events",
+        access: Access::Signed,
+        handler: |req, _, app| Box::pin(pm_emails::provider_events::mailgun(req, &app.emails)),
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/provider-events/mailgun/{tenant_id}/inbound",
+        function: "MailgunInboundFunction",
+        binary: "mailgun_inbound",
+        access: Access::Signed,
+        handler: |req, _, app| {
+            Box::pin(pm_emails::provider_events::mailgun_inbound(
+                req,
+                &app.emails,
+            ))
+        },
     },
 ];

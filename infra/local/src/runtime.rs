@@ -25,6 +25,8 @@ pub fn local_env(env: Env) -> Env {
         // Local receivers listen on this machine, without certificates.
         .with_default("WEBHOOK_ALLOW_LOOPBACK", "true")
         .with_default("WEBHOOK_ALLOW_HTTP", "true")
+        // Tenants' SMTP servers may be local sinks.
+        .with_default("MAIL_ALLOW_PRIVATE_SMTP", "true")
 }
 
 /// Creates the database if needed and applies migrations; explains how to fix a
@@ -95,13 +97,18 @@ impl Running {
 pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running> {
     let database = DatabaseConfig::from_env(env)?;
     prepare_database(&database).await?;
-    let app = App::build(&Deps::new(env.clone())).await?;
-    let tenant = seed::demo_tenant(&app.db).await?;
-    let api_key = seed::demo_api_key(&app, &tenant).await?;
-    let session_token = seed::demo_session(&app, &tenant);
     let (listener, addr) = server::bind(&options.host, options.port)
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
+    // Tracking and unsubscribe links in sent emails point back at this listener.
+    let env = env
+        .clone()
+        .with_default("PUBLIC_BASE_URL", &format!("http://{addr}"));
+    let app = App::build(&Deps::new(env.clone())).await?;
+    let tenant = seed::demo_tenant(&app.db).await?;
+    seed::demo_email_provider(&app, &tenant).await?;
+    let api_key = seed::demo_api_key(&app, &tenant).await?;
+    let session_token = seed::demo_session(&app, &tenant);
     let (stop, stopped) = watch::channel(false);
     let mut workers = schedules::spawn_all(&app, &stopped);
     if let Some(path) = &options.credentials_out {
@@ -120,7 +127,7 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
     workers.extend(consumers::spawn_all(&app, &stopped));
     workers.push(spawn_usage_flusher(&app, &stopped));
     let mut server_stopped = stopped.clone();
-    let limits = server::Limits::from_env(env)?;
+    let limits = server::Limits::from_env(&env)?;
     let server = tokio::spawn(server::serve(listener, app.clone(), limits, async move {
         let _ = server_stopped.wait_for(|stopped| *stopped).await;
     }));

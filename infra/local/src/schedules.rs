@@ -53,6 +53,37 @@ pub const SCHEDULES: &[Schedule] = &[
         },
     },
     Schedule {
+        name: "email-requeue",
+        function: "EmailRequeueFunction",
+        every: Duration::from_secs(1),
+        job: |app| {
+            Box::pin(async move {
+                app.sender
+                    .requeue_due(app.email_requeue_after)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    },
+    Schedule {
+        name: "campaign-scheduler",
+        function: "CampaignSchedulerFunction",
+        every: Duration::from_secs(5),
+        job: |app| {
+            Box::pin(async move {
+                if !app.campaign_ticks {
+                    return Ok(());
+                }
+                app.campaigns
+                    .run(chrono::Utc::now())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    },
+    Schedule {
         name: "api-key-hash-sweeper",
         function: "ApiKeyHashSweeperFunction",
         every: Duration::from_secs(10),

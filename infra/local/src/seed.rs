@@ -54,3 +54,21 @@ pub async fn demo_api_key(app: &App, tenant: &Tenant) -> anyhow::Result<String> 
         .map_err(|e| anyhow::anyhow!("creating the demo API key: {e}"))?;
     Ok(issued.secret.expose().clone())
 }
+
+/// The demo sender domain: `POST /api/v1/emails/send` from any address here works.
+pub const DEMO_SENDER_DOMAIN: &str = "example.com";
+
+/// The demo tenant's transport: `capture` (stored, not sent; see `captured_mime` on
+/// `GET /api/v1/emails/{id}`), with senders at [`DEMO_SENDER_DOMAIN`]. A transport set
+/// through the API is kept.
+pub async fn demo_email_provider(app: &App, tenant: &Tenant) -> Result<(), DbError> {
+    let client = app.db.client().await?;
+    client
+        .execute(
+            "INSERT INTO email_providers (tenant_id, settings, senders) \
+             VALUES ($1, '{\"type\": \"capture\"}', $2) ON CONFLICT (tenant_id) DO NOTHING",
+            &[&tenant.id, &vec![format!("@{DEMO_SENDER_DOMAIN}")]],
+        )
+        .await?;
+    Ok(())
+}

@@ -17,6 +17,8 @@ use crate::session::{SessionKey, SessionSigner};
 pub const PEPPER_PATH: &str = "platform/api_key_pepper";
 pub const SESSION_KEY_PATH: &str = "platform/session_signing_key";
 pub const SESSION_PUBLIC_KEYS_PATH: &str = "platform/session_public_keys";
+/// The key that signs email tracking tokens (opens, clicks, unsubscribes).
+pub const TRACKING_KEY_PATH: &str = "platform/tracking_key";
 /// Public keys kept after rotations: the current one and the one before it.
 const KEPT_PUBLIC_KEYS: usize = 2;
 const FIELD: &str = "value";
@@ -47,6 +49,11 @@ async fn load(
         .filter(|b| b.len() >= 32)
         .ok_or(PlatformSecretError::Malformed(path))?;
     Ok(bytes)
+}
+
+/// The tracking-token key's bytes (at least 32).
+pub async fn tracking_key(secrets: &dyn SecretStore) -> Result<Vec<u8>, PlatformSecretError> {
+    load(secrets, TRACKING_KEY_PATH).await
 }
 
 pub async fn pepper(secrets: &dyn SecretStore) -> Result<Pepper, PlatformSecretError> {
@@ -155,16 +162,15 @@ pub async fn provision(
     secrets: &dyn SecretStore,
 ) -> Result<Vec<&'static str>, PlatformSecretError> {
     let mut created = Vec::new();
-    if secrets.get(PEPPER_PATH).await?.is_none() {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the OS random number generator works");
-        secrets
-            .put(
-                PEPPER_PATH,
-                &SecretData::new().with(FIELD, STANDARD.encode(bytes)),
-            )
-            .await?;
-        created.push(PEPPER_PATH);
+    for path in [PEPPER_PATH, TRACKING_KEY_PATH] {
+        if secrets.get(path).await?.is_none() {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).expect("the OS random number generator works");
+            secrets
+                .put(path, &SecretData::new().with(FIELD, STANDARD.encode(bytes)))
+                .await?;
+            created.push(path);
+        }
     }
     let signer_ok = session_signer(secrets).await.is_ok();
     let published = session_key(secrets).await.is_ok();
@@ -190,7 +196,8 @@ mod tests {
             pepper(&store).await,
             Err(PlatformSecretError::Missing(PEPPER_PATH))
         ));
-        assert_eq!(provision(&store).await.unwrap().len(), 3);
+        assert_eq!(provision(&store).await.unwrap().len(), 4);
+        assert_eq!(tracking_key(&store).await.unwrap().len(), 32);
         let first = pepper(&store).await.unwrap().lookup_hash("k");
         assert!(provision(&store).await.unwrap().is_empty());
         assert_eq!(pepper(&store).await.unwrap().lookup_hash("k"), first);

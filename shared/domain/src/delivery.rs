@@ -12,3 +12,10 @@ pub struct DeliveryMessage {
     /// 1-based.
     pub attempt: u32,
 }
+
+/// "Send this email if it is due and not yet sent." Like [`DeliveryMessage`], only an
+/// id: the sender claims the email's row, so a duplicate finds nothing to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSendMessage {
+    pub email_id: crate::EmailId,
+}

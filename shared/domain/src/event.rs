@@ -19,11 +19,14 @@ crate::string_enum! {
     /// (a test compares them).
     pub enum EventType {
         EmailSent = "email.sent",
+        EmailDelivered = "email.delivered",
         EmailOpened = "email.opened",
         EmailClicked = "email.clicked",
         EmailReplied = "email.replied",
         EmailBounced = "email.bounced",
         EmailUnsubscribed = "email.unsubscribed",
+        EmailComplained = "email.complained",
+        EmailFailed = "email.failed",
         CampaignStarted = "campaign.started",
         CampaignCompleted = "campaign.completed",
         ContactCreated = "contact.created",
@@ -37,11 +40,16 @@ impl EventType {
     pub fn description(self) -> &'static str {
         match self {
             EventType::EmailSent => "An email was handed to the tenant's mail transport.",
+            EventType::EmailDelivered => {
+                "The recipient's mail server accepted an email (provider report)."
+            }
             EventType::EmailOpened => "A recipient opened an email (tracking pixel loaded).",
             EventType::EmailClicked => "A recipient clicked a tracked link in an email.",
             EventType::EmailReplied => "A recipient replied to an email.",
             EventType::EmailBounced => "An email bounced (hard or soft).",
             EventType::EmailUnsubscribed => "A recipient unsubscribed through an email's link.",
+            EventType::EmailComplained => "A recipient marked an email as spam (provider report).",
+            EventType::EmailFailed => "An email could not be sent; `reason` says why.",
             EventType::CampaignStarted => "A campaign started (or resumed) sending.",
             EventType::CampaignCompleted => "A campaign finished: every step went to its audience.",
             EventType::ContactCreated => "A contact was created.",
@@ -94,6 +102,7 @@ impl EventType {
         };
         match self {
             EventType::EmailSent => email(json!({"sent_at": "2026-11-27T10:00:00Z"})),
+            EventType::EmailDelivered => email(json!({"delivered_at": "2026-11-27T10:00:02Z"})),
             EventType::EmailOpened => email(json!({"opened_at": "2026-11-27T10:05:00Z"})),
             EventType::EmailClicked => email(json!({
                 "clicked_at": "2026-11-27T10:06:00Z",
@@ -108,6 +117,11 @@ impl EventType {
             EventType::EmailUnsubscribed => {
                 email(json!({"unsubscribed_at": "2026-11-27T12:00:00Z"}))
             }
+            EventType::EmailComplained => email(json!({"complained_at": "2026-11-27T12:30:00Z"})),
+            EventType::EmailFailed => email(json!({
+                "failed_at": "2026-11-27T10:01:00Z",
+                "reason": "smtp: 550 relay not permitted"
+            })),
             EventType::CampaignStarted => campaign,
             EventType::CampaignCompleted => {
                 let mut done = campaign;

@@ -111,6 +111,8 @@ id_types! {
     WebhookId,
     /// One event's delivery to one webhook; sent as `webhook-id`, stable across retries.
     DeliveryId,
+    /// One email, from the API or a campaign step.
+    EmailId,
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ pub mod ids;
 pub mod paging;
 mod plan;
 mod scope;
+pub mod senders;
 
-pub use delivery::DeliveryMessage;
+pub use delivery::{DeliveryMessage, EmailSendMessage};
 pub use enums::UnknownName;
 pub use event::{Event, EventType, FilterAttributes};
 pub use ids::*;

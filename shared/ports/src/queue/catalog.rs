@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pm_domain::{DeliveryMessage, Event};
+use pm_domain::{DeliveryMessage, EmailSendMessage, Event};
 
 use super::{QueueSpec, Topic};
 
@@ -25,14 +25,15 @@ pub const DELIVERY_RETRIES: [(Topic<DeliveryMessage>, u64); 5] = [
 pub const EVENTS_DLQ: &str = "events-dlq";
 pub const DELIVERIES_DLQ: &str = "deliveries-dlq";
 pub const EMAIL_SEND_DLQ: &str = "email-send-dlq";
-/// Emails accepted by the API, waiting for the sender.
-pub const EMAIL_SEND: &str = "email-send";
+/// Emails accepted by the API or a campaign, waiting for the sender.
+pub const EMAIL_SEND: Topic<EmailSendMessage> = Topic::new("email-send");
 
 /// The consumers' Lambda timeouts (template.yaml) and their queues' visibility timeouts:
 /// at least six times the consumer's (AWS's advice), so a message is not handed to a
 /// second consumer while the first still works on it.
 pub const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DISPATCHER_TIMEOUT: Duration = Duration::from_secs(45);
+pub const SENDER_TIMEOUT: Duration = Duration::from_secs(45);
 const EVENTS_VISIBILITY: Duration = Duration::from_secs(180);
 const DELIVERIES_VISIBILITY: Duration = Duration::from_secs(300);
 const EMAIL_SEND_VISIBILITY: Duration = Duration::from_secs(300);
@@ -41,7 +42,7 @@ pub fn all() -> Vec<QueueSpec> {
     let mut specs = vec![
         QueueSpec::new(EVENTS.name()).visibility_timeout(EVENTS_VISIBILITY),
         QueueSpec::new(DELIVERIES.name()).visibility_timeout(DELIVERIES_VISIBILITY),
-        QueueSpec::new(EMAIL_SEND).visibility_timeout(EMAIL_SEND_VISIBILITY),
+        QueueSpec::new(EMAIL_SEND.name()).visibility_timeout(EMAIL_SEND_VISIBILITY),
         QueueSpec::new(EVENTS_DLQ),
         QueueSpec::new(DELIVERIES_DLQ),
         QueueSpec::new(EMAIL_SEND_DLQ),
@@ -73,6 +74,7 @@ mod tests {
     fn consumers_get_six_times_their_timeout_before_a_message_reappears() {
         assert!(EVENTS_VISIBILITY >= FAN_OUT_TIMEOUT * 6);
         assert!(DELIVERIES_VISIBILITY >= DISPATCHER_TIMEOUT * 6);
+        assert!(EMAIL_SEND_VISIBILITY >= SENDER_TIMEOUT * 6);
     }
 
     #[test]

@@ -1,0 +1,12 @@
+//! PUT /api/v1/platform/email-providers
+
+use pm_emails::EmailsApi;
+use pm_runtime::{telemetry, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let deps = Deps::from_process();
+    let api = EmailsApi::build(&deps).await?;
+    pm_http::lambda::run(|req, _| pm_emails::providers::put(req, &api)).await
+}
