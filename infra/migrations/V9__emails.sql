@@ -57,6 +57,10 @@ CREATE TABLE emails (
     provider_message_id text,
     -- For the `capture` transport: the message as it would have gone out.
     captured_mime       text,
+    -- When it was queued: the first entry of its timeline (not a row of email_events,
+    -- which would cost every send a second row and its indexes), and what a campaign's
+    -- daily cap counts (set from the scheduler's clock).
+    queued_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     attempts            integer NOT NULL DEFAULT 0,
     last_error          text,
     scheduled_at        timestamptz,
@@ -74,8 +78,11 @@ CREATE UNIQUE INDEX emails_idempotency ON emails (tenant_id, api_key_id, idempot
 CREATE UNIQUE INDEX emails_campaign_step ON emails (campaign_id, campaign_step, contact_id)
     WHERE campaign_id IS NOT NULL;
 CREATE INDEX emails_by_created ON emails (tenant_id, created_at, id);
-CREATE INDEX emails_by_campaign ON emails (tenant_id, campaign_id, created_at);
-CREATE INDEX emails_by_contact ON emails (tenant_id, contact_id, created_at);
+-- Partial: most API sends have neither, and every index costs each insert.
+CREATE INDEX emails_by_campaign ON emails (tenant_id, campaign_id, created_at)
+    WHERE campaign_id IS NOT NULL;
+CREATE INDEX emails_by_contact ON emails (tenant_id, contact_id, created_at)
+    WHERE contact_id IS NOT NULL;
 CREATE INDEX emails_by_recipient ON emails (tenant_id, lower(to_email), created_at);
 CREATE INDEX emails_tags ON emails USING gin (tags);
 CREATE INDEX emails_by_provider_id ON emails (provider_message_id)
@@ -83,7 +90,7 @@ CREATE INDEX emails_by_provider_id ON emails (provider_message_id)
 -- The sender's sweep: queued emails that are due.
 CREATE INDEX emails_due ON emails (next_attempt_at) WHERE status IN ('queued', 'sending');
 
--- An email's timeline. `dedupe_key` makes a repeated provider event (or a repeated
+-- An email's timeline after `queued` (that one is the email's `queued_at`). `dedupe_key` makes a repeated provider event (or a repeated
 -- status change) a no-op; opens and clicks from tracking have none, each load counts.
 -- `automated` names why a hit looks like a scanner or a privacy proxy (kept, flagged).
 CREATE TABLE email_events (

@@ -421,7 +421,7 @@ async fn mailgun_reports_are_signed_fresh_and_never_replayed() {
         (409, Some("event_replayed"))
     );
     assert_eq!(
-        post(event("complained", "t-4", now, "signing-key-123"))
+        post(event("complained", "t-4", now + 1, "signing-key-123"))
             .await
             .0,
         200
@@ -437,7 +437,7 @@ async fn mailgun_reports_are_signed_fresh_and_never_replayed() {
     );
 
     // An inbound reply, forwarded by a Mailgun Route (form-encoded, signed the same way).
-    let ts = (chrono::Utc::now().timestamp() + 2).to_string();
+    let ts = (chrono::Utc::now().timestamp() + 3).to_string();
     let form = [
         ("timestamp", ts.clone()),
         ("token", "t-5".to_string()),

@@ -26,9 +26,9 @@ use chrono_tz::Tz;
 use pm_campaigns::{Campaign, Schedule, Sender, Step};
 use pm_domain::{CampaignId, ContactId, EmailId, EventType, TenantId};
 use pm_ports::queue::Queue;
-use pm_store::{begin, commit, outbox, row, Db, DbError};
+use pm_store::{begin, commit, outbox, row, CachingClient, Db, DbError};
 use pm_templates::{render_parts, TemplateParts};
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
 
 use crate::model::{EmailEventType, Mailbox};
 use crate::providers;
@@ -149,10 +149,10 @@ impl CampaignScheduler {
         )
         .await?;
         let mut queued = Vec::new();
-        if let Some(budget) = self.budget(&*tx, campaign, now).await? {
-            let provider = providers::load(&*tx, *tenant_id).await?;
+        if let Some(budget) = self.budget(&tx, campaign, now).await? {
+            let provider = providers::load(&tx, *tenant_id).await?;
             let tracking = provider.as_ref().map(|p| p.tracking).unwrap_or(true);
-            for due in due_recipients(&*tx, campaign.id, now, budget).await? {
+            for due in due_recipients(&tx, campaign.id, now, budget).await? {
                 if due.status != "subscribed" {
                     tx.execute(
                         "UPDATE campaign_recipients SET state = 'suppressed' WHERE campaign_id = $1 AND contact_id = $2",
@@ -167,11 +167,11 @@ impl CampaignScheduler {
                 {
                     queued.push(email_id);
                 }
-                advance(&*tx, campaign, &due, now).await?;
+                advance(&tx, campaign, &due, now).await?;
             }
         }
         report.queued += queued.len();
-        if is_finished(&*tx, campaign.id).await? {
+        if is_finished(&tx, campaign.id).await? {
             let done = tx
                 .query_one(
                     "UPDATE campaigns SET status = 'completed', completed_at = $2, \
@@ -194,7 +194,7 @@ impl CampaignScheduler {
     /// else the day's remaining cap spread over the window's remaining ticks.
     async fn budget(
         &self,
-        client: &impl GenericClient,
+        client: &impl CachingClient,
         campaign: &Campaign,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, DbError> {
@@ -205,9 +205,8 @@ impl CampaignScheduler {
         // whatever the clock says.
         let row = client
             .query_one(
-                "SELECT count(*) AS n FROM email_events e JOIN emails m ON m.id = e.email_id \
-                 WHERE m.campaign_id = $1 AND m.campaign_step IS NOT NULL \
-                 AND e.type = 'queued' AND e.occurred_at >= $2",
+                "SELECT count(*) AS n FROM emails \
+                 WHERE campaign_id = $1 AND campaign_step IS NOT NULL AND queued_at >= $2",
                 &[&campaign.id, &window.day_start],
             )
             .await?;
@@ -287,7 +286,7 @@ pub fn window(schedule: &Schedule, now: DateTime<Utc>) -> Option<Window> {
 }
 
 async fn due_recipients(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     campaign_id: CampaignId,
     now: DateTime<Utc>,
     limit: i64,
@@ -331,7 +330,7 @@ async fn due_recipients(
 /// The step's subject and bodies for this contact (a template rendered with the
 /// contact's fields, or the inline parts rendered the same way).
 async fn content(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     step: &Step,
     due: &Due,
@@ -363,7 +362,7 @@ async fn content(
 /// Stores the contact's next step as a queued email (or, when it cannot be rendered,
 /// as a failed one, visibly). `None` when that step went to the contact already.
 async fn queue_step(
-    tx: &pm_store::Transaction<'_>,
+    tx: &pm_store::PooledTransaction<'_>,
     tenant_id: TenantId,
     campaign: &Campaign,
     due: &Due,
@@ -425,7 +424,7 @@ async fn queue_step(
         tracking,
         scheduled_at: None,
     };
-    let Some(email) = store::insert(tx, &new, Entry::from("campaign").at(now)).await? else {
+    let Some(email) = store::insert(tx, &new, Some(now)).await? else {
         return Ok(None);
     };
     if let Some(reason) = failure {
@@ -460,7 +459,7 @@ async fn queue_step(
 /// Moves the contact to its next step, due after that step's delay; past the last step
 /// the contact is done.
 async fn advance(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     campaign: &Campaign,
     due: &Due,
     now: DateTime<Utc>,
@@ -488,7 +487,7 @@ async fn advance(
 
 /// Every contact is past its last step (or stopped), and no email of the campaign waits.
 async fn is_finished(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     campaign_id: CampaignId,
 ) -> Result<bool, DbError> {
     let row = client

@@ -10,8 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use pm_domain::{EmailId, EventType, TenantId};
-use pm_store::{begin, commit, outbox, row, Db, DbError};
-use tokio_postgres::GenericClient;
+use pm_store::{begin, commit, outbox, row, CachingClient, Db, DbError};
 
 use crate::model::EmailEventType;
 use crate::store::{self, email_of, Entry, COLUMNS};
@@ -116,7 +115,7 @@ pub async fn apply(
     let email = email_of(&row, false)?;
     let kind = happening.timeline_type();
     if matches!(happening, Happening::Opened | Happening::Clicked { .. })
-        && count(&*tx, email_id, kind).await? >= MAX_ENGAGEMENTS_PER_EMAIL
+        && count(&tx, email_id, kind).await? >= MAX_ENGAGEMENTS_PER_EMAIL
     {
         return Ok(Applied::Duplicate);
     }
@@ -126,7 +125,7 @@ pub async fn apply(
     if entry.data.as_object().is_none_or(|d| d.is_empty()) {
         entry.data = happening.data(at);
     }
-    if !store::record_event(&*tx, tenant_id, email_id, kind, entry).await? {
+    if !store::record_event(&tx, tenant_id, email_id, kind, entry).await? {
         return Ok(Applied::Duplicate);
     }
     let status = match happening {
@@ -182,7 +181,7 @@ pub async fn apply(
 }
 
 async fn count(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     email_id: EmailId,
     kind: EmailEventType,
 ) -> Result<i64, DbError> {

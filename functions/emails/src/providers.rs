@@ -15,9 +15,8 @@ use pm_http::{json, json_body, ApiError, Body, FieldError, Request, Response};
 use pm_mail::transport::masked;
 use pm_mail::{Credentials, TransportSettings};
 use pm_ports::secrets::{SecretData, SecretStore};
-use pm_store::{row, DbError};
+use pm_store::{row, CachingClient, DbError};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::GenericClient;
 
 use crate::EmailsApi;
 
@@ -54,16 +53,16 @@ impl Provider {
 }
 
 pub async fn load(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
 ) -> Result<Option<Provider>, DbError> {
-    let row = client
-        .query_opt(
+    let statement = client
+        .prepare_cached(
             "SELECT settings, senders, tracking, credentials_masked, updated_at \
              FROM email_providers WHERE tenant_id = $1",
-            &[&tenant_id],
         )
         .await?;
+    let row = client.query_opt(&statement, &[&tenant_id]).await?;
     row.map(|r| {
         Ok(Provider {
             settings: row::json(&r, "email_providers", "settings")?,
@@ -161,7 +160,7 @@ fn not_configured() -> ApiError {
 pub async fn get(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiError> {
     let session = api.sessions.authenticate(&req).await?;
     let client = api.db().client().await?;
-    let provider = load(&**client, session.tenant_id)
+    let provider = load(&client, session.tenant_id)
         .await?
         .ok_or_else(not_configured)?;
     json(StatusCode::OK, &view(api, session.tenant_id, provider))
@@ -252,7 +251,7 @@ pub async fn put(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiErr
         )
         .await
         .map_err(DbError::from)?;
-    let provider = load(&**client, tenant_id)
+    let provider = load(&client, tenant_id)
         .await?
         .ok_or_else(ApiError::internal)?;
     tracing::info!(%tenant_id, transport = provider.settings.kind().as_str(), "email provider set");

@@ -65,7 +65,7 @@ pub async fn get(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiE
     auth.guard(req, &RESOURCE, |cx: Ctx| async move {
         let id: EmailId = cx.path_id()?;
         let client = cx.db().client().await?;
-        let email = store::get(&**client, cx.tenant_id(), id)
+        let email = store::get(&client, cx.tenant_id(), id)
             .await?
             .ok_or_else(|| cx.not_found(id))?;
         json(StatusCode::OK, &email)

@@ -6,13 +6,12 @@ use http::StatusCode;
 use pm_auth::{idempotency, Ctx, Principal};
 use pm_domain::{ContactId, TenantId};
 use pm_http::{json, ApiError, Body, FieldError, Request, Response};
-use pm_store::{begin, commit};
+use pm_store::CachingClient;
 use pm_templates::render_parts;
-use tokio_postgres::GenericClient;
 
 use crate::model::Email;
 use crate::providers::{self, Provider};
-use crate::store::{self, Entry, NewEmail};
+use crate::store::{self, NewEmail};
 use crate::validate::{self, Content, Recipient, ValidSend};
 use crate::{queueing, EmailsApi, RESOURCE};
 
@@ -46,15 +45,16 @@ pub fn new_message_id(from: &str) -> String {
     format!("{}@{}", uuid::Uuid::new_v4(), domain.to_lowercase())
 }
 
-/// The recipient's address and contact (when the tenant has one for it).
-async fn resolve_recipient(
-    client: &impl GenericClient,
+/// The recipient's address and contact (when the tenant has one for it), after
+/// checking that no recipient is suppressed: one query over to, cc and bcc.
+async fn resolve_recipients(
+    client: &impl CachingClient,
     tenant_id: TenantId,
-    to: &Recipient,
+    valid: &ValidSend,
 ) -> Result<(String, Option<ContactId>), ApiError> {
-    match to {
+    let to = match &valid.to {
         Recipient::Contact(id) => {
-            let contact = store::contact_by_id(client, tenant_id, *id)
+            store::contact_by_id(client, tenant_id, *id)
                 .await?
                 .ok_or_else(|| {
                     unprocessable(
@@ -62,31 +62,28 @@ async fn resolve_recipient(
                         "contact_id",
                         format!("no contact {id}"),
                     )
-                })?;
-            Ok((contact.email, Some(contact.id)))
+                })?
+                .email
         }
-        Recipient::Address(address) => {
-            let found =
-                store::contacts_by_email(client, tenant_id, std::slice::from_ref(address)).await?;
-            Ok((address.clone(), found.first().map(|c| c.id)))
-        }
-    }
+        Recipient::Address(address) => address.clone(),
+    };
+    let mut all = vec![to.clone()];
+    all.extend(valid.cc.iter().cloned());
+    all.extend(valid.bcc.iter().cloned());
+    let contacts = store::contacts_by_email(client, tenant_id, &all).await?;
+    refuse_suppressed(&contacts)?;
+    let contact_id = contacts
+        .iter()
+        .find(|c| c.email.eq_ignore_ascii_case(&to))
+        .map(|c| c.id);
+    Ok((to, contact_id))
 }
 
 /// A suppressed recipient (unsubscribed, bounced hard, complained) anywhere among to,
 /// cc and bcc refuses the whole message.
-async fn refuse_suppressed(
-    client: &impl GenericClient,
-    tenant_id: TenantId,
-    to: &str,
-    valid: &ValidSend,
-) -> Result<(), ApiError> {
-    let mut all = vec![to.to_string()];
-    all.extend(valid.cc.iter().cloned());
-    all.extend(valid.bcc.iter().cloned());
-    let suppressed: Vec<_> = store::contacts_by_email(client, tenant_id, &all)
-        .await?
-        .into_iter()
+fn refuse_suppressed(contacts: &[store::ContactRef]) -> Result<(), ApiError> {
+    let suppressed: Vec<_> = contacts
+        .iter()
         .filter(|c| c.status != "subscribed")
         .collect();
     if suppressed.is_empty() {
@@ -113,7 +110,7 @@ async fn refuse_suppressed(
 
 /// Subject and bodies: as given, or the template rendered with the variables.
 async fn render(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     content: Content,
 ) -> Result<
@@ -187,22 +184,21 @@ pub async fn send(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiEr
             // The middleware replays a finished request; this finds one whose record
             // was lost (the store failed after the commit), so it is never sent twice.
             let idempotency_key = idempotency::key_of(&cx.req)?;
-            let mut client = cx.db().client().await?;
+            let client = cx.db().client().await?;
             if let (Some(key_id), Some(key)) = (api_key_id, &idempotency_key) {
                 if let Some(email) =
-                    store::by_idempotency_key(&**client, tenant_id, key_id, key).await?
+                    store::by_idempotency_key(&client, tenant_id, key_id, key).await?
                 {
                     return accepted(&email);
                 }
             }
-            let provider = providers::load(&**client, tenant_id)
+            let provider = providers::load(&client, tenant_id)
                 .await?
                 .ok_or_else(no_provider)?;
             check_sender(&provider, &valid.from.email)?;
-            let (to, contact_id) = resolve_recipient(&**client, tenant_id, &valid.to).await?;
-            refuse_suppressed(&**client, tenant_id, &to, &valid).await?;
+            let (to, contact_id) = resolve_recipients(&client, tenant_id, &valid).await?;
             if let Some(campaign_id) = valid.campaign_id {
-                if !store::campaign_exists(&**client, tenant_id, campaign_id).await? {
+                if !store::campaign_exists(&client, tenant_id, campaign_id).await? {
                     return Err(unprocessable(
                         "campaign_not_found",
                         "campaign_id",
@@ -211,7 +207,7 @@ pub async fn send(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiEr
                 }
             }
             let (subject, html, text, template_id) =
-                render(&**client, tenant_id, valid.content.clone()).await?;
+                render(&client, tenant_id, valid.content.clone()).await?;
             let new = NewEmail {
                 tenant_id,
                 message_id: new_message_id(&valid.from.email),
@@ -235,15 +231,13 @@ pub async fn send(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiEr
                 tracking: valid.tracking.unwrap_or(provider.tracking),
                 scheduled_at: valid.scheduled_at,
             };
-            let tx = begin(&mut client).await?;
-            let inserted = store::insert(&tx, &new, Entry::from("api")).await?;
-            commit(tx).await?;
+            let inserted = store::insert(&client, &new, None).await?;
             let email = match inserted {
                 Some(email) => email,
                 // A concurrent twin with the same Idempotency-Key won the insert.
                 None => match (new.api_key_id, &new.idempotency_key) {
                     (Some(key_id), Some(key)) => {
-                        store::by_idempotency_key(&**client, tenant_id, key_id, key)
+                        store::by_idempotency_key(&client, tenant_id, key_id, key)
                             .await?
                             .ok_or_else(ApiError::internal)?
                     }

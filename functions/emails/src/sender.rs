@@ -148,7 +148,7 @@ impl Sender {
         let mut all = vec![c.email.to.clone()];
         all.extend(c.email.cc.iter().cloned());
         all.extend(c.email.bcc.iter().cloned());
-        let suppressed = store::contacts_by_email(&**client, c.tenant_id, &all)
+        let suppressed = store::contacts_by_email(&client, c.tenant_id, &all)
             .await?
             .into_iter()
             .find(|contact| contact.status != "subscribed");
@@ -167,7 +167,7 @@ impl Sender {
                 .client()
                 .await
                 .map_err(|e| SendError::Transient(format!("database: {e}")))?;
-            providers::load(&**client, c.tenant_id)
+            providers::load(&client, c.tenant_id)
                 .await
                 .map_err(|e| SendError::Transient(format!("database: {e}")))?
         };
@@ -232,7 +232,7 @@ impl Sender {
                 let email = claimed_of(&row)?.email;
                 let sent_at = email.sent_at.unwrap_or_else(Utc::now);
                 store::record_event(
-                    &*tx,
+                    &tx,
                     c.tenant_id,
                     email.id,
                     EmailEventType::Sent,
@@ -286,7 +286,7 @@ impl Sender {
                     return Ok(Outcome::Skipped);
                 }
                 store::record_event(
-                    &*tx,
+                    &tx,
                     c.tenant_id,
                     c.email.id,
                     EmailEventType::Failed,

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use pm_domain::paging::ListRequest;
 use pm_domain::{ApiKeyId, CampaignId, ContactId, EmailId, TemplateId, TenantId};
 use pm_store::select::Select;
-use pm_store::{row, DbError, Transaction};
+use pm_store::{row, CachingClient, DbError};
 use pm_templates::TemplateParts;
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
 
 use crate::model::{Email, EmailEventType, EmailStatus, Mailbox, TimelineEntry};
 
@@ -17,7 +17,7 @@ const EVENTS: &str = "email_events";
 pub(crate) const COLUMNS: &str = "id, status, from_email, from_name, to_email, contact_id, cc, \
     bcc, reply_to, subject, html, text, tags, metadata, headers, template_id, campaign_id, \
     campaign_step, tracking, message_id, transport, provider_message_id, attempts, \
-    last_error, scheduled_at, sent_at, created_at, updated_at, captured_mime";
+    last_error, scheduled_at, sent_at, created_at, updated_at, captured_mime, queued_at";
 
 /// What a list reads: no bodies, no captured message (up to 512 KiB each).
 const SUMMARY_COLUMNS: &str = "id, status, from_email, from_name, to_email, contact_id, cc, \
@@ -80,7 +80,7 @@ pub struct ContactRef {
 }
 
 pub async fn contact_by_id(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     id: ContactId,
 ) -> Result<Option<ContactRef>, DbError> {
@@ -103,23 +103,23 @@ fn contact_ref(r: &Row) -> Result<ContactRef, DbError> {
 
 /// The tenant's contacts among `addresses` (any case).
 pub async fn contacts_by_email(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     addresses: &[String],
 ) -> Result<Vec<ContactRef>, DbError> {
     let lower: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT id, email, status FROM contacts \
              WHERE tenant_id = $1 AND lower(email) = ANY($2)",
-            &[&tenant_id, &lower],
         )
         .await?;
+    let rows = client.query(&statement, &[&tenant_id, &lower]).await?;
     rows.iter().map(contact_ref).collect()
 }
 
 pub async fn template_parts(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     id: TemplateId,
 ) -> Result<Option<TemplateParts>, DbError> {
@@ -140,7 +140,7 @@ pub async fn template_parts(
 }
 
 pub async fn campaign_exists(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     id: CampaignId,
 ) -> Result<bool, DbError> {
@@ -179,25 +179,29 @@ pub struct NewEmail {
     pub scheduled_at: Option<DateTime<Utc>>,
 }
 
-/// Stores the email as queued with its first timeline entry. `None` when it exists
-/// already: the same Idempotency-Key of the same API key, or the same campaign step for
-/// the same contact.
+/// Stores the email as queued (`queued_at`: the scheduler's clock for campaign steps,
+/// else now), in one statement. `None` when it exists already: the same
+/// Idempotency-Key of the same API key, or the same campaign step for the same contact.
 pub async fn insert(
-    tx: &Transaction<'_>,
+    client: &impl CachingClient,
     e: &NewEmail,
-    queued: Entry,
+    queued_at: Option<DateTime<Utc>>,
 ) -> Result<Option<Email>, DbError> {
-    let row = tx
+    let statement = client
+        .prepare_cached(&format!(
+            "INSERT INTO emails (tenant_id, message_id, api_key_id, idempotency_key, \
+             from_email, from_name, to_email, contact_id, cc, bcc, reply_to, subject, html, \
+             text, headers, tags, metadata, template_id, campaign_id, campaign_step, tracking, \
+             scheduled_at, next_attempt_at, queued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, coalesce($22, clock_timestamp()), \
+             coalesce($23, clock_timestamp())) \
+             ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .await?;
+    let row = client
         .query_opt(
-            &format!(
-                "INSERT INTO emails (tenant_id, message_id, api_key_id, idempotency_key, \
-                 from_email, from_name, to_email, contact_id, cc, bcc, reply_to, subject, html, \
-                 text, headers, tags, metadata, template_id, campaign_id, campaign_step, tracking, \
-                 scheduled_at, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20, $21, $22, coalesce($22, clock_timestamp())) \
-                 ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
-            ),
+            &statement,
             &[
                 &e.tenant_id,
                 &e.message_id,
@@ -221,27 +225,16 @@ pub async fn insert(
                 &e.campaign_step,
                 &e.tracking,
                 &e.scheduled_at,
+                &queued_at,
             ],
         )
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let email = email_of(&row, true)?;
-    record_event(
-        tx,
-        e.tenant_id,
-        email.id,
-        EmailEventType::Queued,
-        queued.data(serde_json::json!({"scheduled_at": e.scheduled_at})),
-    )
-    .await?;
-    Ok(Some(email))
+    row.map(|r| email_of(&r, true)).transpose()
 }
 
 /// The email an API key already made with this Idempotency-Key.
 pub async fn by_idempotency_key(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     api_key_id: ApiKeyId,
     key: &str,
@@ -301,7 +294,7 @@ impl Entry {
 /// Adds to an email's timeline; `false` when an entry with the same dedupe key is
 /// there already (nothing was added).
 pub async fn record_event(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     email_id: EmailId,
     event_type: EmailEventType,
@@ -329,7 +322,7 @@ pub async fn record_event(
 }
 
 pub async fn get(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     id: EmailId,
 ) -> Result<Option<Email>, DbError> {
@@ -343,7 +336,21 @@ pub async fn get(
         return Ok(None);
     };
     let mut email = email_of(&row, true)?;
-    email.events = Some(timeline(client, tenant_id, id).await?);
+    let queued = TimelineEntry {
+        event_type: EmailEventType::Queued,
+        occurred_at: row::get(&row, EMAILS, "queued_at")?,
+        source: if email.campaign_step.is_some() {
+            "campaign"
+        } else {
+            "api"
+        }
+        .to_string(),
+        automated: None,
+        data: serde_json::json!({"scheduled_at": email.scheduled_at}),
+    };
+    let mut events = vec![queued];
+    events.extend(timeline(client, tenant_id, id).await?);
+    email.events = Some(events);
     Ok(Some(email))
 }
 
@@ -351,7 +358,7 @@ pub async fn get(
 const MAX_TIMELINE: i64 = 500;
 
 async fn timeline(
-    client: &impl GenericClient,
+    client: &impl CachingClient,
     tenant_id: TenantId,
     id: EmailId,
 ) -> Result<Vec<TimelineEntry>, DbError> {
@@ -387,7 +394,7 @@ pub struct Filters {
 }
 
 pub async fn list(
-    client: &impl GenericClient,
+    client: &impl tokio_postgres::GenericClient,
     tenant_id: TenantId,
     filters: Filters,
     list: &ListRequest,

@@ -43,6 +43,9 @@ pub struct App {
     /// `CAMPAIGN_SCHEDULER_ENABLED=false` stops the background ticks, for tests that
     /// drive the scheduler on their own clock.
     pub campaign_ticks: bool,
+    /// Consumer loops on the email-send queue (`LOCAL_EMAIL_SEND_LOOPS`, default 2;
+    /// 0 leaves emails queued, as the send benchmark does to time the API alone).
+    pub email_send_loops: usize,
     /// How long a due email waits for its queue message before the sweep re-sends one.
     pub email_requeue_after: std::time::Duration,
 }
@@ -119,6 +122,7 @@ impl App {
             sender,
             campaigns,
             campaign_ticks: deps.env().parsed_or("CAMPAIGN_SCHEDULER_ENABLED", true)?,
+            email_send_loops: deps.env().parsed_or("LOCAL_EMAIL_SEND_LOOPS", 2usize)?,
             email_requeue_after,
             db,
             secrets,

@@ -36,9 +36,6 @@ pub const CONSUMERS: &[Consumer] = &[
     },
 ];
 
-/// Loops on the email-send queue.
-const SEND_LOOPS: usize = 2;
-
 /// Loops per delivery queue: each handles up to ten messages at a time.
 const DISPATCH_LOOPS: usize = 4;
 
@@ -94,7 +91,7 @@ pub fn spawn_all(app: &App, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>>
             }));
         }
     }
-    for _ in 0..SEND_LOOPS {
+    for _ in 0..app.email_send_loops {
         let (app, stop) = (app.clone(), stop.clone());
         handles.push(tokio::spawn(async move {
             driver::consume(

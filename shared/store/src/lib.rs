@@ -17,3 +17,6 @@ pub use migrate::{ensure_database, migrate};
 pub use tokio_postgres::Transaction;
 /// A transaction on a pooled connection; derefs to [`Transaction`].
 pub type PooledTransaction<'a> = deadpool_postgres::Transaction<'a>;
+/// A pooled connection or a transaction on one, with statements prepared once per
+/// connection (`prepare_cached`): for the statements of hot paths.
+pub use deadpool_postgres::GenericClient as CachingClient;
