@@ -300,8 +300,14 @@ fn every_published_enum_matches_its_openapi_schema() {
         ("WebhookState", names(WebhookState::ALL)),
         ("DeliveryStatus", names(DeliveryStatus::ALL)),
         ("RetryPolicy", names(RetryPolicy::ALL)),
-        ("EmailStatus", names(pm_emails::EmailStatus::ALL)),
-        ("EmailEventType", names(pm_emails::EmailEventType::ALL)),
+        (
+            "EmailStatus",
+            names(pm_email_delivery::model::EmailStatus::ALL),
+        ),
+        (
+            "EmailEventType",
+            names(pm_email_delivery::model::EmailEventType::ALL),
+        ),
     ];
     for (schema, code) in cases {
         assert_eq!(openapi_enum(schema), code, "{schema}");
@@ -352,6 +358,9 @@ fn lower_layers_and_workers_know_nothing_of_http() {
         "pm-runtime",
         "pm-events",
         "pm-webhook-delivery",
+        "pm-email-delivery",
+        "pm-mail",
+        "pm-tracking",
     ] {
         let mut seen = BTreeSet::new();
         let mut todo = vec![start.to_string()];
@@ -453,7 +462,7 @@ fn every_tenant_write_names_the_tenant_in_its_where() {
         "functions/templates/src/store.rs",
         "functions/campaigns/src/store.rs",
         "functions/webhooks/src/store.rs",
-        "functions/emails/src/store.rs",
+        "functions/emails/src/lookups.rs",
         "functions/emails/src/providers.rs",
         "shared/auth/src/store.rs",
     ] {
@@ -494,4 +503,14 @@ fn every_authenticating_function_names_its_rate_limit_store() {
             );
         }
     }
+}
+
+/// The tracking key is created by the runtime's provisioning (pm-auth) and read by the
+/// email workers (which link no auth code): one name.
+#[test]
+fn the_tracking_key_has_one_name() {
+    assert_eq!(
+        pm_auth::platform::TRACKING_KEY_PATH,
+        pm_email_delivery::TRACKING_KEY_PATH
+    );
 }

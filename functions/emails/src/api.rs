@@ -2,14 +2,14 @@ use std::sync::Arc;
 
 use pm_auth::dashboard::SessionAuth;
 use pm_auth::usage::FlushMode;
-use pm_auth::{build, platform, ApiKeyAuth};
+use pm_auth::{build, ApiKeyAuth};
 use pm_ports::kv::KeyValue;
 use pm_ports::queue::Queue;
 use pm_ports::secrets::SecretStore;
 use pm_runtime::{BoxError, Deps};
 use pm_tracking::TrackingKeys;
 
-use crate::config::EmailConfig;
+use pm_email_delivery::config::EmailConfig;
 
 /// What the email routes need: the middleware (API routes), the session key (transport
 /// settings), the secrets port (transport credentials), the queue (the sender's), the
@@ -31,7 +31,7 @@ impl EmailsApi {
         Ok(Self {
             auth: Arc::new(build::api_key_auth(deps, FlushMode::AfterEachRequest).await?),
             sessions: build::session_auth(deps).await?,
-            tracking: tracking_keys(secrets.as_ref()).await?,
+            tracking: pm_email_delivery::tracking_keys(secrets.as_ref()).await?,
             secrets,
             queue: deps.queue().await?,
             kv: deps.kv().await?,
@@ -42,12 +42,4 @@ impl EmailsApi {
     pub fn db(&self) -> &pm_store::Db {
         self.auth.db()
     }
-}
-
-/// The tracking-token key from the platform secrets.
-pub async fn tracking_keys(secrets: &dyn SecretStore) -> Result<TrackingKeys, BoxError> {
-    Ok(TrackingKeys::new(
-        platform::tracking_key(secrets).await?,
-        Vec::new(),
-    ))
 }

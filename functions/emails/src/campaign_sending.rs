@@ -30,10 +30,11 @@ use pm_store::{begin, commit, outbox, row, CachingClient, Db, DbError};
 use pm_templates::{render_parts, TemplateParts};
 use tokio_postgres::Row;
 
+use crate::lookups;
 use crate::model::{EmailEventType, Mailbox};
-use crate::providers;
 use crate::send::new_message_id;
-use crate::store::{self, Entry, NewEmail};
+use pm_email_delivery::providers;
+use pm_email_delivery::store::{self, Entry, NewEmail};
 
 /// Campaigns looked at per tick (the rest on the next).
 const CAMPAIGNS_PER_TICK: i64 = 200;
@@ -95,7 +96,8 @@ impl CampaignScheduler {
             match self.campaign(id, now, &mut report).await {
                 Ok(queued) => {
                     for email_id in queued {
-                        crate::queueing::enqueue(self.queue.as_ref(), email_id, None).await;
+                        pm_email_delivery::queueing::enqueue(self.queue.as_ref(), email_id, None)
+                            .await;
                     }
                 }
                 Err(e) if e.is_unavailable() => return Err(e),
@@ -336,7 +338,7 @@ async fn content(
     due: &Due,
 ) -> Result<Result<TemplateParts, String>, DbError> {
     let parts = match step.template_id {
-        Some(id) => match store::template_parts(client, tenant_id, id).await? {
+        Some(id) => match lookups::template_parts(client, tenant_id, id).await? {
             Some(parts) => parts,
             None => return Ok(Err(format!("template {id} no longer exists"))),
         },

@@ -24,10 +24,10 @@ use pm_mail::events::{mailgun, postmark};
 use pm_mail::{EventError, ProviderEvent, ProviderEventKind};
 use pm_ports::kv::{Expect, Namespace};
 
-use crate::engagement::{self, Applied, Happening};
-use crate::providers;
-use crate::store::Entry;
 use crate::EmailsApi;
+use pm_email_delivery::engagement::{self, Applied, Happening};
+use pm_email_delivery::providers;
+use pm_email_delivery::store::Entry;
 
 /// Mailgun signature tokens already used, kept past the freshness window.
 const SEEN_TOKENS: Namespace<u8> = Namespace::new("mailgun-token");

@@ -8,8 +8,8 @@ use pm_http::list::{bad_parameter, query_param, timestamp_param};
 use pm_http::{json, ApiError, Body, Request, Response};
 
 use crate::model::EmailStatus;
-use crate::store::{self, Filters};
 use crate::RESOURCE;
+use pm_email_delivery::store::{self, Filters};
 
 fn uuid_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
     query_param(req, name)

@@ -10,10 +10,12 @@ use pm_store::CachingClient;
 use pm_templates::render_parts;
 
 use crate::model::Email;
-use crate::providers::{self, Provider};
-use crate::store::{self, NewEmail};
 use crate::validate::{self, Content, Recipient, ValidSend};
-use crate::{queueing, EmailsApi, RESOURCE};
+use pm_email_delivery::providers::{self, Provider};
+use pm_email_delivery::queueing;
+use pm_email_delivery::store::{self, NewEmail};
+
+use crate::{lookups, EmailsApi, RESOURCE};
 
 fn unprocessable(code: &'static str, field: &str, detail: String) -> ApiError {
     ApiError::new(
@@ -129,7 +131,7 @@ async fn render(
             text,
         } => Ok((subject, html, text, None)),
         Content::Template { id, variables } => {
-            let parts = store::template_parts(client, tenant_id, id)
+            let parts = lookups::template_parts(client, tenant_id, id)
                 .await?
                 .ok_or_else(|| {
                     unprocessable(
@@ -198,7 +200,7 @@ pub async fn send(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiEr
             check_sender(&provider, &valid.from.email)?;
             let (to, contact_id) = resolve_recipients(&client, tenant_id, &valid).await?;
             if let Some(campaign_id) = valid.campaign_id {
-                if !store::campaign_exists(&client, tenant_id, campaign_id).await? {
+                if !lookups::campaign_exists(&client, tenant_id, campaign_id).await? {
                     return Err(unprocessable(
                         "campaign_not_found",
                         "campaign_id",

@@ -16,9 +16,9 @@ use pm_domain::EmailId;
 use pm_http::{ApiError, Body, Request, RequestExt, Response};
 use pm_tracking::Action;
 
-use crate::engagement::{self, Happening};
-use crate::store::Entry;
 use crate::EmailsApi;
+use pm_email_delivery::engagement::{self, Happening};
+use pm_email_delivery::store::Entry;
 
 fn token(req: &Request) -> String {
     req.path_parameters_ref()

@@ -5,9 +5,9 @@ use pm_auth::issue::Issuer;
 use pm_auth::session::SessionSigner;
 use pm_auth::usage::FlushMode;
 use pm_auth::{build, platform, ApiKeyAuth};
+use pm_email_delivery::config::EmailConfig;
+use pm_email_delivery::sender::Sender;
 use pm_emails::campaign_sending::CampaignScheduler;
-use pm_emails::config::EmailConfig;
-use pm_emails::sender::Sender;
 use pm_emails::EmailsApi;
 use pm_ports::kv::KeyValue;
 use pm_ports::queue::Queue;
@@ -69,7 +69,7 @@ impl App {
         );
         let delivery = DeliveryConfig::from_env(deps.env())?;
         let email_config = EmailConfig::from_env(deps.env())?;
-        let tracking = pm_emails::tracking_keys(secrets.as_ref())
+        let tracking = pm_email_delivery::tracking_keys(secrets.as_ref())
             .await
             .map_err(anyhow::Error::from_boxed)?;
         let emails = Arc::new(EmailsApi {

@@ -17,7 +17,8 @@ use crate::session::{SessionKey, SessionSigner};
 pub const PEPPER_PATH: &str = "platform/api_key_pepper";
 pub const SESSION_KEY_PATH: &str = "platform/session_signing_key";
 pub const SESSION_PUBLIC_KEYS_PATH: &str = "platform/session_public_keys";
-/// The key that signs email tracking tokens (opens, clicks, unsubscribes).
+/// The key that signs email tracking tokens (opens, clicks, unsubscribes); the email
+/// workers read it (`pm_email_delivery::tracking_keys`).
 pub const TRACKING_KEY_PATH: &str = "platform/tracking_key";
 /// Public keys kept after rotations: the current one and the one before it.
 const KEPT_PUBLIC_KEYS: usize = 2;
@@ -49,11 +50,6 @@ async fn load(
         .filter(|b| b.len() >= 32)
         .ok_or(PlatformSecretError::Malformed(path))?;
     Ok(bytes)
-}
-
-/// The tracking-token key's bytes (at least 32).
-pub async fn tracking_key(secrets: &dyn SecretStore) -> Result<Vec<u8>, PlatformSecretError> {
-    load(secrets, TRACKING_KEY_PATH).await
 }
 
 pub async fn pepper(secrets: &dyn SecretStore) -> Result<Pepper, PlatformSecretError> {
@@ -197,7 +193,7 @@ mod tests {
             Err(PlatformSecretError::Missing(PEPPER_PATH))
         ));
         assert_eq!(provision(&store).await.unwrap().len(), 4);
-        assert_eq!(tracking_key(&store).await.unwrap().len(), 32);
+        assert!(store.get(TRACKING_KEY_PATH).await.unwrap().is_some());
         let first = pepper(&store).await.unwrap().lookup_hash("k");
         assert!(provision(&store).await.unwrap().is_empty());
         assert_eq!(pepper(&store).await.unwrap().lookup_hash("k"), first);

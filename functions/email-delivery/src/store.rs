@@ -1,12 +1,12 @@
-//! The Emails API's SQL. Every query is scoped by the caller's tenant: another tenant's
-//! email, contact, template or campaign is indistinguishable from a missing one.
+//! Emails' SQL, for the API and the workers. Every query of the API is scoped by the
+//! caller's tenant: another tenant's email or contact is indistinguishable from a
+//! missing one.
 
 use chrono::{DateTime, Utc};
 use pm_domain::paging::ListRequest;
 use pm_domain::{ApiKeyId, CampaignId, ContactId, EmailId, TemplateId, TenantId};
 use pm_store::select::Select;
 use pm_store::{row, CachingClient, DbError};
-use pm_templates::TemplateParts;
 use tokio_postgres::Row;
 
 use crate::model::{Email, EmailEventType, EmailStatus, Mailbox, TimelineEntry};
@@ -116,41 +116,6 @@ pub async fn contacts_by_email(
         .await?;
     let rows = client.query(&statement, &[&tenant_id, &lower]).await?;
     rows.iter().map(contact_ref).collect()
-}
-
-pub async fn template_parts(
-    client: &impl CachingClient,
-    tenant_id: TenantId,
-    id: TemplateId,
-) -> Result<Option<TemplateParts>, DbError> {
-    let row = client
-        .query_opt(
-            "SELECT subject, html, text_body AS text FROM templates WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &id],
-        )
-        .await?;
-    row.map(|r| {
-        Ok(TemplateParts {
-            subject: row::get(&r, "templates", "subject")?,
-            html: row::get(&r, "templates", "html")?,
-            text: row::get(&r, "templates", "text")?,
-        })
-    })
-    .transpose()
-}
-
-pub async fn campaign_exists(
-    client: &impl CachingClient,
-    tenant_id: TenantId,
-    id: CampaignId,
-) -> Result<bool, DbError> {
-    Ok(client
-        .query_opt(
-            "SELECT 1 FROM campaigns WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &id],
-        )
-        .await?
-        .is_some())
 }
 
 /// An email ready to be stored as queued.

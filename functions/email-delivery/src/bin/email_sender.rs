@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
-use pm_emails::sender::Sender;
+use pm_email_delivery::sender::Sender;
 use pm_ports::queue::catalog;
 use pm_runtime::{telemetry, Deps};
 use pm_webhook_delivery::driver;

@@ -3,7 +3,7 @@
 //! sender's lapsed claim) go back on the email-send queue.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use pm_emails::sender::Sender;
+use pm_email_delivery::sender::Sender;
 use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]

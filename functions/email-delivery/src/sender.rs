@@ -96,12 +96,12 @@ impl Sender {
     /// As the sender Lambda builds it at cold start.
     pub async fn build(deps: &Deps) -> Result<Self, BoxError> {
         let secrets = deps.secrets().await?;
-        let key = pm_auth::platform::tracking_key(secrets.as_ref()).await?;
+        let tracking = crate::tracking_keys(secrets.as_ref()).await?;
         Ok(Self::new(
             deps.db().await?,
             deps.queue().await?,
             secrets,
-            TrackingKeys::new(key, Vec::new()),
+            tracking,
             EmailConfig::from_env(deps.env())?,
         ))
     }
