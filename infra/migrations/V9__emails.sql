@@ -103,7 +103,10 @@ CREATE TABLE email_events (
     dedupe_key  text,
     automated   text,
     data        jsonb NOT NULL DEFAULT '{}',
-    occurred_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Insertion order: breaks ties between entries of the same time (providers report
+    -- whole seconds), so a timeline reads the same every time.
+    seq         bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE UNIQUE INDEX email_events_dedupe ON email_events (email_id, type, dedupe_key)
     WHERE dedupe_key IS NOT NULL;

@@ -193,3 +193,72 @@ async fn lost_messages_and_crashed_senders_are_swept_and_schedules_are_kept() {
     assert!(sent_at >= at, "sent at {sent_at}, scheduled for {at}");
     sys.stop().await;
 }
+
+/// The sender as its Lambda runs it: a batch from SQS (moto), each message handled, and
+/// only the ones that could not be handled at all returned as batch item failures.
+#[tokio::test]
+async fn the_sender_lambda_reports_only_unreadable_messages_as_batch_failures() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    use pm_email_delivery::sender::Sender;
+    use pm_ports::queue::{catalog, Queue, QueueSpec, SqsQueue};
+
+    // The local runtime's own sender loops are off: this test is the consumer.
+    let sys = Sys::start_with(&[("LOCAL_EMAIL_SEND_LOOPS", "0".to_string())]).await;
+    let queued = send(&sys, message("ada@example.org", json!({}))).await;
+    let id = queued["id"].as_str().unwrap().to_string();
+
+    let sdk = pm_tests::aws::moto_sdk().await;
+    let specs: Vec<QueueSpec> = catalog::all()
+        .into_iter()
+        .filter(|s| s.name == catalog::EMAIL_SEND.name())
+        .collect();
+    let queue: std::sync::Arc<dyn Queue> = std::sync::Arc::new(
+        SqsQueue::ensure_queues(&sdk, &specs, &pm_tests::unique("mail-"))
+            .await
+            .unwrap(),
+    );
+    let app = &sys.running.app;
+    let sender = Sender::new(
+        app.db.clone(),
+        queue.clone(),
+        app.secrets.clone(),
+        pm_email_delivery::tracking_keys(app.secrets.as_ref())
+            .await
+            .unwrap(),
+        app.sender.config.clone(),
+    );
+    let body = format!("{{\"email_id\": \"{id}\"}}");
+    let records: Vec<SqsMessage> = [
+        ("m-1", body.as_str()),
+        ("m-2", "not a message"),
+        ("m-3", body.as_str()),
+    ]
+    .into_iter()
+    .map(|(message_id, body)| {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(message_id.to_string());
+        record.body = Some(body.to_string());
+        record
+    })
+    .collect();
+    let mut event = SqsEvent::default();
+    event.records = records;
+    let response = pm_webhook_delivery::driver::sqs_batch(catalog::EMAIL_SEND, event, |m| {
+        let sender = &sender;
+        async move { sender.handle(m).await.map(|_| ()) }
+    })
+    .await;
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, ["m-2"], "only the unreadable message goes back");
+    let sent = wait_status(&sys, &id, "sent").await;
+    assert_eq!(
+        sent["attempts"], 1,
+        "the duplicate message found nothing to claim: {sent}"
+    );
+    assert_eq!(sys.event_types(&id).await, ["email.sent"], "sent once");
+    sys.stop().await;
+}

@@ -330,7 +330,7 @@ async fn timeline(
     let rows = client
         .query(
             "SELECT type, occurred_at, source, automated, data FROM email_events \
-             WHERE tenant_id = $1 AND email_id = $2 ORDER BY occurred_at, id LIMIT $3",
+             WHERE tenant_id = $1 AND email_id = $2 ORDER BY occurred_at, seq LIMIT $3",
             &[&tenant_id, &id, &MAX_TIMELINE],
         )
         .await?;
