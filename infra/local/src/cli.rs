@@ -6,11 +6,14 @@ pub const USAGE: &str = "\
 usage: pm-local [serve] [--host HOST] [--port PORT] [--credentials-out FILE]
        pm-local migrate
        pm-local provision-secrets
+       pm-local rotate-tracking-key
 
   serve              run every route, the queue consumers and schedules (default)
   migrate            create the database if needed, apply migrations, and exit
   provision-secrets  create the platform secrets (key pepper, session signing key) in
                      the configured secrets store if missing, and exit
+  rotate-tracking-key  sign new email tracking links with a new key; links signed with
+                     the two keys before it keep working
   --host HOST        address to listen on (env HOST, default 127.0.0.1)
   --port PORT        port to listen on, 0 for any free one (env PORT, default 3000)
   --credentials-out FILE
@@ -25,6 +28,7 @@ pub enum Command {
     Serve(ServeOptions),
     Migrate,
     ProvisionSecrets,
+    RotateTrackingKey,
     Help,
 }
 
@@ -42,11 +46,11 @@ pub fn parse(
 ) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
     let command = match args.peek().map(String::as_str) {
-        Some(word @ ("migrate" | "provision-secrets")) => {
-            let command = if word == "migrate" {
-                Command::Migrate
-            } else {
-                Command::ProvisionSecrets
+        Some(word @ ("migrate" | "provision-secrets" | "rotate-tracking-key")) => {
+            let command = match word {
+                "migrate" => Command::Migrate,
+                "provision-secrets" => Command::ProvisionSecrets,
+                _ => Command::RotateTrackingKey,
             };
             args.next();
             if let Some(extra) = args.next() {
@@ -126,5 +130,10 @@ mod tests {
             .unwrap_err()
             .contains("needs a value"));
         assert_eq!(parse(args(&["migrate"]), &env), Ok(Command::Migrate));
+        assert_eq!(
+            parse(args(&["rotate-tracking-key"]), &env),
+            Ok(Command::RotateTrackingKey)
+        );
+        assert!(parse(args(&["rotate-tracking-key", "now"]), &env).is_err());
     }
 }

@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(&env).await,
         Command::ProvisionSecrets => provision_secrets(&env).await,
+        Command::RotateTrackingKey => rotate_tracking_key(&env).await,
         Command::Serve(options) => serve(&options, &env).await,
     };
     match outcome {
@@ -51,6 +52,19 @@ async fn provision_secrets(env: &Env) -> anyhow::Result<()> {
     for path in created {
         println!("created {path}");
     }
+    Ok(())
+}
+
+/// A new email tracking key; the previous two keep verifying links already sent.
+async fn rotate_tracking_key(env: &Env) -> anyhow::Result<()> {
+    let secrets = pm_runtime::Deps::new(env.clone()).secrets().await?;
+    pm_email_delivery::rotate_tracking_key(secrets.as_ref())
+        .await
+        .map_err(anyhow::Error::from_boxed)?;
+    println!(
+        "rotated {}; functions sign with the new key from their next cold start",
+        pm_email_delivery::TRACKING_KEY_PATH
+    );
     Ok(())
 }
 
