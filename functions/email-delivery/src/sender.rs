@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use pm_domain::{EmailId, EmailSendMessage, EventType, TenantId};
 use pm_mail::{Address, Delivered, MailTransport, OutgoingMessage, SendError, TransportSettings};
 use pm_ports::queue::Queue;
-use pm_ports::secrets::SecretStore;
+use pm_ports::secrets::{CachedSecrets, SecretStore};
 use pm_runtime::{BoxError, Deps};
 use pm_store::{begin, commit, outbox, row, Db, DbError};
 use pm_tracking::TrackingKeys;
@@ -35,6 +35,10 @@ pub type TransportFactory = Arc<
         + Send
         + Sync,
 >;
+
+/// How long the sender trusts transport credentials it read: a change through
+/// `PUT /api/v1/platform/email-providers` reaches sends within this.
+pub const CREDENTIALS_CACHE_FOR: Duration = Duration::from_secs(5);
 
 pub struct Sender {
     pub db: Db,
@@ -79,7 +83,9 @@ impl Sender {
         Self {
             db,
             queue,
-            secrets,
+            // Each email reads its tenant's transport credentials: once per
+            // CREDENTIALS_CACHE_FOR per tenant, not once per message.
+            secrets: Arc::new(CachedSecrets::new(secrets, CREDENTIALS_CACHE_FOR)),
             tracking,
             config,
             transports: Arc::new(move |settings, credentials| {

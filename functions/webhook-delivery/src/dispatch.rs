@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::Utc;
 use pm_domain::DeliveryMessage;
 use pm_ports::queue::{catalog, Queue, MAX_DELAY};
-use pm_ports::secrets::SecretStore;
+use pm_ports::secrets::{CachedSecrets, SecretStore};
 use pm_store::Db;
 
 use crate::attempt::{self, Attempted, Outgoing};
@@ -25,7 +25,6 @@ use crate::config::DeliveryConfig;
 use crate::deliveries::{self, Claimed, Next, WebhookChange};
 use crate::outbound::{self, Lookup, SystemLookup};
 use crate::policy::{decide_on, Decision};
-use crate::secrets::SecretCache;
 use crate::WorkerError;
 
 /// Retries at least this far off are queued before their attempt is recorded.
@@ -49,10 +48,10 @@ pub enum Handled {
 pub struct Dispatcher {
     db: Db,
     queue: Arc<dyn Queue>,
+    /// Read through a short cache ([`crate::secrets::CACHE_FOR`]).
     secrets: Arc<dyn SecretStore>,
     client: reqwest::Client,
     config: DeliveryConfig,
-    cache: SecretCache,
 }
 
 impl Dispatcher {
@@ -81,10 +80,9 @@ impl Dispatcher {
         Self {
             db,
             queue,
-            secrets,
+            secrets: Arc::new(CachedSecrets::new(secrets, crate::secrets::CACHE_FOR)),
             client,
             config,
-            cache: SecretCache::default(),
         }
     }
 
@@ -143,17 +141,16 @@ impl Dispatcher {
 
     /// Signs and sends the claimed attempt.
     async fn send(&self, claimed: &Claimed) -> Result<Attempted, WorkerError> {
-        let secrets = self
-            .cache
-            .get(self.secrets.as_ref(), claimed.tenant_id, claimed.webhook_id)
-            .await
-            .map_err(WorkerError::Secrets)?
-            .ok_or_else(|| {
-                WorkerError::Secrets(pm_ports::PortError::Invalid(format!(
-                    "webhook {} has no signing secret",
-                    claimed.webhook_id
-                )))
-            })?;
+        let secrets =
+            crate::secrets::load(self.secrets.as_ref(), claimed.tenant_id, claimed.webhook_id)
+                .await
+                .map_err(WorkerError::Secrets)?
+                .ok_or_else(|| {
+                    WorkerError::Secrets(pm_ports::PortError::Invalid(format!(
+                        "webhook {} has no signing secret",
+                        claimed.webhook_id
+                    )))
+                })?;
         let body = attempt::body(
             claimed.event_id,
             claimed.event_type.as_str(),

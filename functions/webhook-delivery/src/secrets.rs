@@ -3,9 +3,7 @@
 //! [`ROTATION_OVERLAP`], and deliveries are signed with both meanwhile, so a receiver
 //! can switch secrets without losing a single delivery.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use pm_domain::{TenantId, WebhookId};
@@ -134,51 +132,10 @@ pub async fn delete(
     store.delete(&path(tenant, webhook)).await
 }
 
-/// The dispatcher's read-through cache: a delivery burst to one webhook reads its
-/// secret once per [`CACHE_FOR`], not once per delivery. Short, so a rotation is seen
-/// quickly (and the old secret keeps signing for a day anyway).
-pub struct SecretCache {
-    entries: Mutex<HashMap<WebhookId, (Instant, Secrets)>>,
-}
-
+/// How long the dispatcher trusts a signing secret it read: a delivery burst to one
+/// webhook reads its secret once per this, not once per delivery. Short, so a rotation
+/// is seen quickly (and the old secret keeps signing for a day anyway).
 pub const CACHE_FOR: Duration = Duration::from_secs(5);
-
-impl Default for SecretCache {
-    fn default() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl SecretCache {
-    pub async fn get(
-        &self,
-        store: &dyn SecretStore,
-        tenant: TenantId,
-        webhook: WebhookId,
-    ) -> Result<Option<Secrets>, PortError> {
-        if let Some((at, secrets)) = self.entries.lock().expect("cache lock").get(&webhook) {
-            if at.elapsed() < CACHE_FOR {
-                return Ok(Some(secrets.clone()));
-            }
-        }
-        let loaded = load(store, tenant, webhook).await?;
-        let mut entries = self.entries.lock().expect("cache lock");
-        match &loaded {
-            Some(secrets) => {
-                if entries.len() > 10_000 {
-                    entries.clear();
-                }
-                entries.insert(webhook, (Instant::now(), secrets.clone()));
-            }
-            None => {
-                entries.remove(&webhook);
-            }
-        }
-        Ok(loaded)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! (`api_keys/{tenant}/{key}`), written and read whole.
 
 mod aws;
+mod cached;
 mod memory;
 mod vault;
 
@@ -11,6 +12,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 pub use aws::SecretsManagerStore;
+pub use cached::CachedSecrets;
 pub use memory::MemorySecretStore;
 pub use vault::{VaultConfig, VaultStore};
 
