@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use pm_domain::{EmailId, EmailSendMessage, EventType, TenantId};
 use pm_mail::{Address, Delivered, MailTransport, OutgoingMessage, SendError, TransportSettings};
 use pm_ports::queue::Queue;
@@ -22,7 +22,7 @@ use pm_webhook_delivery::WorkerError;
 use tokio_postgres::Row;
 
 use crate::config::EmailConfig;
-use crate::model::{Email, EmailEventType, EmailStatus};
+use crate::model::{Email, EmailEventType};
 use crate::providers;
 use crate::store::{self, email_of, Entry, COLUMNS};
 
@@ -442,25 +442,5 @@ pub fn prepare(keys: &TrackingKeys, base_url: &str, email: &Email) -> Prepared {
         links,
         captured: None,
         transport: String::new(),
-    }
-}
-
-impl Sender {
-    /// For tests and the local runtime: the email's current status.
-    pub async fn status(
-        &self,
-        id: EmailId,
-    ) -> Result<Option<(EmailStatus, Option<DateTime<Utc>>)>, DbError> {
-        let client = self.db.client().await?;
-        let row = client
-            .query_opt("SELECT status, sent_at FROM emails WHERE id = $1", &[&id])
-            .await?;
-        row.map(|r| {
-            Ok((
-                row::get(&r, "emails", "status")?,
-                row::get(&r, "emails", "sent_at")?,
-            ))
-        })
-        .transpose()
     }
 }
