@@ -51,6 +51,8 @@ impl Fixture {
             .to_string();
         Self {
             ids: vec![
+                ("/api/v1/analytics/campaigns/", campaign.clone()),
+                ("/api/v1/analytics/contacts/", contact.clone()),
                 ("/api/v1/contacts/", contact),
                 ("/api/v1/templates/", template),
                 ("/api/v1/campaigns/", campaign),

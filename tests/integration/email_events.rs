@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
 use pm_tests::mail::{
-    body_of, header, message, send, set_provider, timeline, urls, wait_status, SEND,
+    basic, body_of, header, message, postmark_system, send, set_provider, timeline, urls,
+    wait_status, POSTMARK_HOOKS, SEND,
 };
 use pm_tests::receiver::{Receiver, Reply};
 use pm_tests::system::Sys;
@@ -195,31 +196,9 @@ fn soon(seconds: i64) -> String {
 
 const POSTMARK_ID: &str = "b7bc2f4a-e38e-4336-af7d-e6c392c2f817";
 
-fn basic(user: &str, password: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-    )
-}
-
 #[tokio::test]
 async fn postmark_sends_through_its_api_and_its_reports_move_emails_and_contacts() {
-    let postmark = Receiver::start().await;
-    postmark.always(Reply::Json(
-        200,
-        json!({"To": "ada@example.org", "SubmittedAt": "2026-11-28T10:00:00Z", "MessageID": POSTMARK_ID, "ErrorCode": 0, "Message": "OK"}).to_string(),
-    ));
-    let sys = Sys::start_with(&[("POSTMARK_API_URL", postmark.url(""))]).await;
-    set_provider(
-        &sys,
-        json!({
-            "transport": {"type": "postmark", "message_stream": "outbound"},
-            "credentials": {"server_token": "server-token-1234", "webhook_username": "hooks", "webhook_password": "s3cret-hooks"},
-            "senders": ["@example.com"],
-        }),
-    )
-    .await;
+    let (postmark, sys) = postmark_system(POSTMARK_ID).await;
     let ada = contact(&sys, "ada@example.org").await;
     let id = send(
         &sys,
@@ -293,11 +272,11 @@ async fn postmark_sends_through_its_api_and_its_reports_move_emails_and_contacts
         (401, Some("invalid_signature"))
     );
     assert_eq!(
-        post(delivery.clone(), basic("hooks", "s3cret-hooks")).await,
+        post(delivery.clone(), basic(POSTMARK_HOOKS.0, POSTMARK_HOOKS.1)).await,
         (200, json!({"status": "recorded"}))
     );
     assert_eq!(
-        post(delivery, basic("hooks", "s3cret-hooks")).await,
+        post(delivery, basic(POSTMARK_HOOKS.0, POSTMARK_HOOKS.1)).await,
         (200, json!({"status": "duplicate"}))
     );
     assert_eq!(
@@ -309,7 +288,12 @@ async fn postmark_sends_through_its_api_and_its_reports_move_emails_and_contacts
         "MessageID": POSTMARK_ID, "MessageStream": "outbound", "Description": "The server was unable to deliver your message",
         "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.", "Email": "ada@example.org",
         "From": "team@example.com", "BouncedAt": soon(3), "Inactive": true, "CanActivate": true, "Subject": "Hello"});
-    assert_eq!(post(bounce, basic("hooks", "s3cret-hooks")).await.0, 200);
+    assert_eq!(
+        post(bounce, basic(POSTMARK_HOOKS.0, POSTMARK_HOOKS.1))
+            .await
+            .0,
+        200
+    );
     let email = pm_tests::mail::email(&sys, &id).await;
     assert_eq!(email["status"], "bounced");
     assert_eq!(timeline(&email), ["queued", "sent", "delivered", "bounced"]);
@@ -327,14 +311,14 @@ async fn postmark_sends_through_its_api_and_its_reports_move_emails_and_contacts
     // tenant without webhook credentials refuses everything.
     let unknown = json!({"RecordType": "Delivery", "MessageID": "00000000-0000-0000-0000-000000000000", "Recipient": "x@y.io", "DeliveredAt": "2026-11-28T10:00:05Z"});
     assert_eq!(
-        post(unknown, basic("hooks", "s3cret-hooks")).await,
+        post(unknown, basic(POSTMARK_HOOKS.0, POSTMARK_HOOKS.1)).await,
         (200, json!({"status": "unknown_message"}))
     );
     let elsewhere = format!("/api/v1/provider-events/postmark/{}", uuid::Uuid::new_v4());
     let response = sys
         .http
         .post(sys.url(&elsewhere))
-        .header("authorization", basic("hooks", "s3cret-hooks"))
+        .header("authorization", basic(POSTMARK_HOOKS.0, POSTMARK_HOOKS.1))
         .json(&json!({}))
         .send()
         .await

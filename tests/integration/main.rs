@@ -2,6 +2,7 @@
 //! peers the harness starts are shared by all its tests).
 
 mod access;
+mod analytics;
 mod api_keys;
 mod bounded_work;
 mod campaign_sending;

@@ -154,3 +154,37 @@ pub fn header(raw: &[u8], name: &str) -> Option<String> {
         .header_raw(name)
         .map(|v| v.replace("\r\n", "").replace('\n', "").trim().to_string())
 }
+
+/// HTTP Basic credentials, as Postmark sends its webhooks'.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// Postmark's webhook credentials in [`postmark_system`].
+pub const POSTMARK_HOOKS: (&str, &str) = ("hooks", "s3cret-hooks");
+
+/// A system whose demo tenant sends through Postmark's Email API, answered by a local
+/// receiver (shaped after Postmark's published response) with `message_id`; the
+/// tenant's webhook credentials are [`POSTMARK_HOOKS`].
+pub async fn postmark_system(message_id: &str) -> (crate::receiver::Receiver, Sys) {
+    let postmark = crate::receiver::Receiver::start().await;
+    postmark.always(crate::receiver::Reply::Json(
+        200,
+        json!({"To": "ada@example.org", "SubmittedAt": "2026-11-28T10:00:00Z", "MessageID": message_id, "ErrorCode": 0, "Message": "OK"}).to_string(),
+    ));
+    let sys = Sys::start_with(&[("POSTMARK_API_URL", postmark.url(""))]).await;
+    set_provider(
+        &sys,
+        json!({
+            "transport": {"type": "postmark", "message_stream": "outbound"},
+            "credentials": {"server_token": "server-token-1234", "webhook_username": POSTMARK_HOOKS.0, "webhook_password": POSTMARK_HOOKS.1},
+            "senders": ["@example.com"],
+        }),
+    )
+    .await;
+    (postmark, sys)
+}

@@ -122,9 +122,14 @@ pub async fn apply(
     let at = entry.occurred_at.unwrap_or_else(Utc::now);
     let automated = entry.automated.is_some();
     let mut entry = entry.at(at);
-    if entry.data.as_object().is_none_or(|d| d.is_empty()) {
-        entry.data = happening.data(at);
+    // The happening's own data (a bounce's type, a click's URL) always goes on the
+    // timeline, with whatever the source added: analytics counts hard and soft bounces
+    // from it.
+    let mut data = happening.data(at);
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), entry.data.as_object()) {
+        data.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
+    entry.data = data;
     if !store::record_event(&tx, tenant_id, email_id, kind, entry).await? {
         return Ok(Applied::Duplicate);
     }
