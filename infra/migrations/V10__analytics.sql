@@ -1,12 +1,14 @@
 -- Analytics: counters kept as email events are recorded, so a report reads a few
 -- thousand small rows instead of every event in its range.
 --
--- email_stats holds one row per tenant, slice and quarter-hour. A slice is a view of the
+-- email_stats holds counters per tenant, slice, grain and period. A slice is a view of the
 -- tenant's mail: '' (all of it), 'campaign:<id>', 'step:<campaign id>:<step>',
 -- 'sender:<from address>', 'workspace:<id>' (the recipient contact's) and 'tag:<tag>'.
--- Each event adds to every slice its email belongs to, in the quarter-hour it occurred
--- in: quarter-hours, because every time zone in use today is a whole number of quarter
--- hours from UTC, so any zone's hours, days and weeks are sums of whole rows.
+-- Each event adds to every slice its email belongs to, three times: in its quarter-hour,
+-- its hour and its day (UTC). Quarter-hours, because every time zone in use today is a
+-- whole number of quarter-hours from UTC, so any zone's hours, days and weeks are sums of
+-- whole rows; hours and days so that a report sums few rows (a 30-day range is about 30
+-- day rows, and the hours and quarter-hours at its edges) rather than 2,880.
 --
 -- Counting happens in a trigger on email_events, inside the transaction that records the
 -- event: a counter cannot disagree with the events, whichever code path wrote them, and a
@@ -19,8 +21,10 @@ ALTER TABLE tenants ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
 
 CREATE TABLE email_stats (
     tenant_id        uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    -- "C" collation: the campaign report reads every 'step:<id>:' slice as one index range.
+    -- "C" collation: 'step:<id>:' to 'step:<id>;' is then exactly one campaign's steps.
     slice            text COLLATE "C" NOT NULL,
+    -- 'q' quarter-hour, 'h' hour, 'd' day (UTC); `bucket` is the period's start.
+    grain            text NOT NULL CHECK (grain IN ('q', 'h', 'd')),
     bucket           timestamptz NOT NULL,
     sent             bigint NOT NULL DEFAULT 0,
     -- Sent emails that open a conversation: not a campaign's follow-up step.
@@ -40,7 +44,9 @@ CREATE TABLE email_stats (
     soft_bounces     bigint NOT NULL DEFAULT 0,
     unsubscribes     bigint NOT NULL DEFAULT 0,
     complaints       bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, slice, bucket)
+    -- Grain before slice: the campaign report reads every 'step:<id>:' slice's day rows
+    -- as one index range, without walking their hour and quarter-hour rows.
+    PRIMARY KEY (tenant_id, grain, slice, bucket)
 )
 -- Rows are updated in place all day (no indexed column changes): free room on each page
 -- lets PostgreSQL write the new version beside the old (a HOT update) and prune the old.
@@ -57,7 +63,7 @@ CREATE TABLE email_firsts (
     PRIMARY KEY (email_id, kind)
 );
 
--- Adds `n` to each of `metrics` in every slice, in the quarter-hour of `at`. One static
+-- Adds `n` to each of `metrics` in every slice, in the quarter-hour, hour and day of `at`. One static
 -- statement (its plan is cached) whatever the metric; slices are locked in sorted order
 -- so two writers of the same rows queue rather than deadlock.
 CREATE FUNCTION email_stats_bump(p_tenant uuid, p_slices text[], p_at timestamptz,
@@ -66,10 +72,10 @@ CREATE FUNCTION email_stats_bump(p_tenant uuid, p_slices text[], p_at timestampt
 -- function's would be made again on every call.
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO email_stats AS s (tenant_id, slice, bucket, sent, contacted, failed, delivered,
+    INSERT INTO email_stats AS s (tenant_id, slice, grain, bucket, sent, contacted, failed, delivered,
         opens, unique_opens, automated_opens, clicks, unique_clicks, automated_clicks, replies,
         unique_replies, bounces, hard_bounces, soft_bounces, unsubscribes, complaints)
-    SELECT p_tenant, slice, date_bin('15 minutes', p_at, timestamptz '2000-01-01 00:00:00+00'),
+    SELECT p_tenant, slice, grain, date_bin(width, p_at, timestamptz '2000-01-01 00:00:00+00'),
         p_n * ('sent' = ANY(p_metrics))::int, p_n * ('contacted' = ANY(p_metrics))::int,
         p_n * ('failed' = ANY(p_metrics))::int, p_n * ('delivered' = ANY(p_metrics))::int,
         p_n * ('opens' = ANY(p_metrics))::int, p_n * ('unique_opens' = ANY(p_metrics))::int,
@@ -79,8 +85,10 @@ BEGIN
         p_n * ('unique_replies' = ANY(p_metrics))::int, p_n * ('bounces' = ANY(p_metrics))::int,
         p_n * ('hard_bounces' = ANY(p_metrics))::int, p_n * ('soft_bounces' = ANY(p_metrics))::int,
         p_n * ('unsubscribes' = ANY(p_metrics))::int, p_n * ('complaints' = ANY(p_metrics))::int
-    FROM (SELECT DISTINCT unnest(p_slices) AS slice ORDER BY 1) slices
-    ON CONFLICT (tenant_id, slice, bucket) DO UPDATE SET
+    FROM (SELECT DISTINCT unnest(p_slices) AS slice) slices,
+         (VALUES ('q', interval '15 minutes'), ('h', interval '1 hour'), ('d', interval '1 day')) grains (grain, width)
+    ORDER BY grain, slice
+    ON CONFLICT (tenant_id, grain, slice, bucket) DO UPDATE SET
         sent = s.sent + excluded.sent, contacted = s.contacted + excluded.contacted,
         failed = s.failed + excluded.failed, delivered = s.delivered + excluded.delivered,
         opens = s.opens + excluded.opens, unique_opens = s.unique_opens + excluded.unique_opens,

@@ -176,7 +176,7 @@ fn period_figures(period: &Value) -> Value {
 async fn counters(client: &Object) -> Vec<String> {
     client
         .query(
-            "SELECT s::text FROM email_stats s ORDER BY tenant_id, slice, bucket",
+            "SELECT s::text FROM email_stats s ORDER BY tenant_id, grain, slice, bucket",
             &[],
         )
         .await

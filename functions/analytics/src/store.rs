@@ -10,6 +10,7 @@ use pm_store::{row, CachingClient, DbError};
 use serde::Serialize;
 
 use crate::figures::Counts;
+use crate::window::Cover;
 
 pub async fn tenant_time_zone(
     client: &impl CachingClient,
@@ -21,6 +22,10 @@ pub async fn tenant_time_zone(
     row::get(&row, "tenants", "time_zone")
 }
 
+/// Rows of one slice within a [`Cover`] (`$3` days, `$4` hours, `$5` quarter-hours).
+const COVERED: &str = "tenant_id = $1 AND slice = $2 AND ((grain = 'd' AND bucket = ANY($3)) \
+     OR (grain = 'h' AND bucket = ANY($4)) OR (grain = 'q' AND bucket = ANY($5)))";
+
 /// The counters of one slice over `[from, to)`.
 pub async fn total(
     client: &impl CachingClient,
@@ -29,19 +34,26 @@ pub async fn total(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Counts, DbError> {
-    let sql = format!(
-        "SELECT {} FROM email_stats \
-         WHERE tenant_id = $1 AND slice = $2 AND bucket >= $3 AND bucket < $4",
-        Counts::sums()
-    );
+    let cover = Cover::of(from, to);
+    let sql = format!("SELECT {} FROM email_stats WHERE {COVERED}", Counts::sums());
     let row = client
-        .query_one(&sql, &[&tenant_id, &slice, &from, &to])
+        .query_one(
+            &sql,
+            &[
+                &tenant_id,
+                &slice,
+                &cover.days,
+                &cover.hours,
+                &cover.quarters,
+            ],
+        )
         .await?;
     Ok(Counts::from_row(&row, 0)?)
 }
 
 /// The counters of one slice per period: `starts` are the periods' starts (ascending),
-/// the last period ends at `to`. Periods without mail are zeros.
+/// the last period ends at `to`. Periods without mail are zeros. Each period is covered
+/// by its own rows, so every row falls in exactly one period.
 pub async fn series(
     client: &impl CachingClient,
     tenant_id: TenantId,
@@ -49,14 +61,27 @@ pub async fn series(
     starts: &[DateTime<Utc>],
     to: DateTime<Utc>,
 ) -> Result<Vec<Counts>, DbError> {
+    let mut cover = Cover::default();
+    for (i, start) in starts.iter().enumerate() {
+        cover.add(*start, starts.get(i + 1).copied().unwrap_or(to));
+    }
     let sql = format!(
-        "SELECT width_bucket(bucket, $3::timestamptz[]) AS period, {} FROM email_stats \
-         WHERE tenant_id = $1 AND slice = $2 AND bucket >= $3[1] AND bucket < $4 \
-         GROUP BY period",
+        "SELECT width_bucket(bucket, $6::timestamptz[]) AS period, {} FROM email_stats \
+         WHERE {COVERED} GROUP BY period",
         Counts::sums()
     );
     let rows = client
-        .query(&sql, &[&tenant_id, &slice, &starts, &to])
+        .query(
+            &sql,
+            &[
+                &tenant_id,
+                &slice,
+                &cover.days,
+                &cover.hours,
+                &cover.quarters,
+                &starts,
+            ],
+        )
         .await?;
     let mut periods = vec![Counts::default(); starts.len()];
     for row in rows {
@@ -99,14 +124,14 @@ pub async fn campaign(
     .transpose()
 }
 
-/// A slice's counters over all time.
+/// A slice's counters over all time (its day rows).
 pub async fn lifetime(
     client: &impl CachingClient,
     tenant_id: TenantId,
     slice: &str,
 ) -> Result<Counts, DbError> {
     let sql = format!(
-        "SELECT {} FROM email_stats WHERE tenant_id = $1 AND slice = $2",
+        "SELECT {} FROM email_stats WHERE tenant_id = $1 AND slice = $2 AND grain = 'd'",
         Counts::sums()
     );
     let row = client.query_one(&sql, &[&tenant_id, &slice]).await?;
@@ -122,7 +147,8 @@ pub async fn steps(
 ) -> Result<Vec<(i32, Counts)>, DbError> {
     let sql = format!(
         "SELECT split_part(slice, ':', 3)::int AS step, {} FROM email_stats \
-         WHERE tenant_id = $1 AND slice >= $2 AND slice < $3 GROUP BY step ORDER BY step",
+         WHERE tenant_id = $1 AND slice >= $2 AND slice < $3 AND grain = 'd' \
+         GROUP BY step ORDER BY step",
         Counts::sums()
     );
     let low = format!("step:{id}:");
@@ -268,7 +294,8 @@ pub async fn timeline(
     list: &ListRequest,
 ) -> Result<Vec<TimelineEntry>, DbError> {
     let rows = Select::new(
-        "SELECT * FROM (SELECT ev.id, ev.tenant_id, ev.type, ev.occurred_at, ev.email_id, \
+        // The email's tenant and contact: the filter then runs on emails_by_contact.
+        "SELECT * FROM (SELECT ev.id, e.tenant_id, ev.type, ev.occurred_at, ev.email_id, \
          e.subject, e.campaign_id, e.campaign_step, e.contact_id, ev.source, ev.automated, \
          ev.data FROM email_events ev JOIN emails e ON e.id = ev.email_id) t",
         tenant_id,

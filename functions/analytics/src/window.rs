@@ -218,6 +218,41 @@ impl Window {
     }
 }
 
+/// The counter rows that exactly cover some ranges of quarter-hours: whole UTC days as
+/// day rows, whole hours as hour rows, the rest as quarter-hour rows (`email_stats`
+/// keeps all three grains). A 30-day range is about 30 rows instead of 2,880.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Cover {
+    pub days: Vec<DateTime<Utc>>,
+    pub hours: Vec<DateTime<Utc>>,
+    pub quarters: Vec<DateTime<Utc>>,
+}
+
+impl Cover {
+    /// Adds `[from, to)`; both are quarter-hours (as a `Window`'s are).
+    pub fn add(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) {
+        let aligned = |t: DateTime<Utc>, secs: i64| t.timestamp().rem_euclid(secs) == 0;
+        let mut t = from;
+        while t < to {
+            let (list, step) = if aligned(t, 86_400) && t + Duration::days(1) <= to {
+                (&mut self.days, Duration::days(1))
+            } else if aligned(t, 3_600) && t + Duration::hours(1) <= to {
+                (&mut self.hours, Duration::hours(1))
+            } else {
+                (&mut self.quarters, Duration::seconds(QUARTER_HOUR))
+            };
+            list.push(t);
+            t += step;
+        }
+    }
+
+    pub fn of(from: DateTime<Utc>, to: DateTime<Utc>) -> Cover {
+        let mut cover = Cover::default();
+        cover.add(from, to);
+        cover
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +352,37 @@ mod tests {
         .unwrap();
         assert_eq!(w.periods(Interval::Hour).len(), 23);
         assert_eq!(w.periods(Interval::Day).len(), 1);
+    }
+
+    #[test]
+    fn a_cover_uses_the_largest_rows_that_fit() {
+        let c = Cover::of(at("2026-11-01T22:30:00Z"), at("2026-11-04T01:15:00Z"));
+        assert_eq!(
+            c.days,
+            [at("2026-11-02T00:00:00Z"), at("2026-11-03T00:00:00Z")]
+        );
+        assert_eq!(
+            c.hours,
+            [at("2026-11-01T23:00:00Z"), at("2026-11-04T00:00:00Z")]
+        );
+        assert_eq!(
+            c.quarters,
+            [
+                at("2026-11-01T22:30:00Z"),
+                at("2026-11-01T22:45:00Z"),
+                at("2026-11-04T01:00:00Z")
+            ]
+        );
+        // A New York day: no whole UTC day fits, 24 hours do.
+        let ny = Cover::of(at("2026-11-10T05:00:00Z"), at("2026-11-11T05:00:00Z"));
+        assert_eq!(
+            (ny.days.len(), ny.hours.len(), ny.quarters.len()),
+            (0, 24, 0)
+        );
+        assert_eq!(
+            Cover::of(at("2026-11-10T05:00:00Z"), at("2026-11-10T05:00:00Z")),
+            Cover::default()
+        );
     }
 
     #[test]
