@@ -314,6 +314,74 @@ fn every_published_enum_matches_its_openapi_schema() {
     }
 }
 
+/// The Rust sources of the crates that answer requests (not tests).
+fn product_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n != "tests" && n != "target")
+                {
+                    walk(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for dir in ["functions", "shared", "infra/local/src"] {
+        walk(&workspace_root().join(dir), &mut out);
+    }
+    out
+}
+
+/// The error-code reference: openapi.yaml's `ErrorCode` describes exactly the codes the
+/// API returns. Every `ApiError` carries a `pm_http::Code` (its constructors take no
+/// strings), so `Code::ALL` is every code the code base can return; and each is used.
+#[test]
+fn the_error_code_reference_lists_every_code_the_api_returns() {
+    let spec = yaml("openapi.yaml");
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["ErrorCode"]["oneOf"]
+        .as_sequence()
+        .expect("openapi.yaml has components.schemas.ErrorCode.oneOf")
+        .iter()
+        .map(|entry| {
+            assert!(
+                entry["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{entry:?} has no description"
+            );
+            entry["const"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let declared: BTreeSet<String> = pm_http::Code::ALL.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        documented, declared,
+        "openapi.yaml ErrorCode vs pm_http::Code"
+    );
+    assert_eq!(
+        spec["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"].as_str(),
+        Some("#/components/schemas/ErrorCode")
+    );
+    let sources = product_sources();
+    for code in pm_http::Code::ALL {
+        let variant: String = code
+            .as_str()
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        let used = sources.iter().any(|(path, text)| {
+            !path.ends_with("codes.rs") && text.contains(&format!("Code::{variant}"))
+        });
+        assert!(
+            used,
+            "Code::{variant} ({code}) is declared but never returned"
+        );
+    }
+}
+
 /// Each workspace crate's name and the names of its normal (not dev) dependencies.
 fn dependency_graph() -> std::collections::BTreeMap<String, Vec<String>> {
     let root: toml::Table = std::fs::read_to_string(workspace_root().join("Cargo.toml"))

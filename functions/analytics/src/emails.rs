@@ -5,6 +5,7 @@ use std::fmt::Write;
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_http::list::{bad_parameter, query_param};
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 use serde::Serialize;
 
@@ -71,7 +72,7 @@ pub async fn export(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
     auth.guard(req, &EMAILS, |cx: Ctx| async move {
         if let Some(format) = query_param(&cx.req, "format").filter(|f| f != "csv") {
             return Err(bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!("format must be csv (got {format:?})"),
             ));
         }

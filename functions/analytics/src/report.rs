@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use pm_auth::Ctx;
 use pm_domain::{CampaignId, TenantId, WorkspaceId};
 use pm_http::list::{bad_parameter, query_param};
+use pm_http::Code;
 use pm_http::{ApiError, Request};
 use pm_store::CachingClient;
 use serde::Serialize;
@@ -38,7 +39,7 @@ impl Filter {
             [one] => one.clone(),
             _ => {
                 return Err(bad_parameter(
-                    "conflicting_filters",
+                    Code::ConflictingFilters,
                     format!(
                         "use one of campaign_id, tag, workspace_id and sender at a time (got {})",
                         given.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -48,13 +49,13 @@ impl Filter {
         };
         if value.is_empty() {
             return Err(bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!("{name} must not be empty"),
             ));
         }
         let not_uuid = || {
             bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!("{name} must be a UUID (got {value:?})"),
             )
         };

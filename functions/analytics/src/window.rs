@@ -12,6 +12,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use pm_http::list::{bad_parameter, query_param};
+use pm_http::Code;
 use pm_http::{ApiError, Request};
 
 /// The counters' grain, in seconds.
@@ -47,7 +48,7 @@ impl Interval {
                 "day" => Ok(Interval::Day),
                 "week" => Ok(Interval::Week),
                 _ => Err(bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("interval must be hour, day or week (got {raw:?})"),
                 )),
             })
@@ -74,7 +75,7 @@ impl Interval {
 pub fn parse_time_zone(raw: &str) -> Result<Tz, ApiError> {
     raw.parse::<Tz>().map_err(|_| {
         bad_parameter(
-            "invalid_time_zone",
+            Code::InvalidTimeZone,
             format!("time_zone must be an IANA time zone such as Europe/Berlin (got {raw:?})"),
         )
     })
@@ -104,7 +105,7 @@ fn bound(req: &Request, name: &str) -> Result<Option<Bound>, ApiError> {
         .map(|t| Some(Bound::Time(t.with_timezone(&Utc))))
         .map_err(|_| {
             bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!(
                     "{name} must be a date such as 2026-11-01 or an RFC 3339 time such as \
                      2026-11-01T00:00:00Z (got {raw:?})"
@@ -165,7 +166,7 @@ impl Window {
         // A date `to` is the end of that day, so `to` = `from` means it is the day before.
         if from > to || (to_is_date && from == to) {
             return Err(bad_parameter(
-                "invalid_range",
+                Code::InvalidRange,
                 format!("from ({from}) is after to ({to})"),
             ));
         }
@@ -181,7 +182,7 @@ impl Window {
                 "a report"
             };
             return Err(bad_parameter(
-                "range_too_long",
+                Code::RangeTooLong,
                 format!("{what} covers at most {max_days} days; narrow from and to"),
             ));
         }

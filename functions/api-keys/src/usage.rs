@@ -5,6 +5,7 @@ use pm_auth::store::RESOURCE;
 use pm_auth::store::{self, Granularity, UsagePoint};
 use pm_domain::ApiKeyId;
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::Db;
 use serde::Serialize;
@@ -39,7 +40,7 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
         Some("minute") => Granularity::Minute,
         Some(other) => {
             return Err(bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!("granularity must be minute or hour (got {other:?})"),
             ))
         }
@@ -54,7 +55,7 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
     // Whole buckets: from rounds down, to rounds up (a partial bucket is included).
     let out_of_range = || {
         bad_parameter(
-            "invalid_parameter",
+            Code::InvalidParameter,
             "from and to must fall between 1970 and 2200",
         )
     };
@@ -62,12 +63,15 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
     let to_floor = to.duration_trunc(step).map_err(|_| out_of_range())?;
     let to = if to_floor == to { to } else { to_floor + step };
     if from >= to {
-        return Err(bad_parameter("invalid_parameter", "from must be before to"));
+        return Err(bad_parameter(
+            Code::InvalidParameter,
+            "from must be before to",
+        ));
     }
     let points = (to - from).num_seconds() / step.num_seconds();
     if points > 1440 {
         return Err(bad_parameter(
-            "invalid_parameter",
+            Code::InvalidParameter,
             format!(
                 "the window holds {points} {}s; at most 1440 fit in one response",
                 granularity.as_str()

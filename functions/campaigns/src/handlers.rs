@@ -4,6 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, EventType, TenantId};
 use pm_http::list::{bad_parameter, query_param};
 use pm_http::resource::no_content;
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, FieldError, Request, Response};
 use pm_store::{begin, commit, outbox, Transaction};
 
@@ -29,7 +30,7 @@ fn event_data(campaign: &Campaign) -> serde_json::Value {
 }
 
 /// 409 for an action the campaign's status forbids, naming that status.
-fn conflict(code: &'static str, campaign: &Campaign, action: &str) -> ApiError {
+fn conflict(code: Code, campaign: &Campaign, action: &str) -> ApiError {
     ApiError::conflict(
         code,
         format!(
@@ -97,7 +98,7 @@ pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Api
             .map(|raw| {
                 raw.parse::<CampaignStatus>().map_err(|_| {
                     bad_parameter(
-                        "invalid_parameter",
+                        Code::InvalidParameter,
                         format!("status must be draft, active, paused or completed (got {raw:?})"),
                     )
                 })
@@ -159,11 +160,11 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
         let current = locked(&tx, cx.tenant_id(), id).await?;
         match current.status {
             CampaignStatus::Completed => {
-                return Err(conflict("campaign_completed", &current, "edit"))
+                return Err(conflict(Code::CampaignCompleted, &current, "edit"))
             }
             CampaignStatus::Active if current.steps != valid.steps => {
                 return Err(conflict(
-                    "campaign_running",
+                    Code::CampaignRunning,
                     &current,
                     "change the steps of",
                 ))
@@ -186,7 +187,7 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
         let tx = begin(&mut client).await?;
         let current = locked(&tx, cx.tenant_id(), id).await?;
         if current.status == CampaignStatus::Active {
-            return Err(conflict("campaign_running", &current, "delete"));
+            return Err(conflict(Code::CampaignRunning, &current, "delete"));
         }
         store::delete(&tx, cx.tenant_id(), id).await?;
         commit(tx).await?;
@@ -208,7 +209,7 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
             current.status,
             CampaignStatus::Draft | CampaignStatus::Paused
         ) {
-            return Err(conflict("invalid_transition", &current, "start"));
+            return Err(conflict(Code::InvalidTransition, &current, "start"));
         }
         let mut errors = Vec::new();
         if current.steps.is_empty() {
@@ -235,7 +236,7 @@ pub async fn start(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
         if !errors.is_empty() {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "campaign_not_ready",
+                Code::CampaignNotReady,
                 "Campaign not ready",
                 "the campaign cannot start yet; see errors",
             )
@@ -263,7 +264,7 @@ pub async fn pause(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, Ap
         let tx = begin(&mut client).await?;
         let current = locked(&tx, cx.tenant_id(), id).await?;
         if current.status != CampaignStatus::Active {
-            return Err(conflict("invalid_transition", &current, "pause"));
+            return Err(conflict(Code::InvalidTransition, &current, "pause"));
         }
         let campaign = store::set_status(&tx, cx.tenant_id(), id, CampaignStatus::Paused).await?;
         commit(tx).await?;

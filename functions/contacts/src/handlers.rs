@@ -4,6 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::{ContactId, EventType, WorkspaceId};
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
 use pm_http::resource::no_content;
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::{begin, commit, outbox};
 
@@ -16,7 +17,7 @@ fn email_taken(EmailTaken(existing): EmailTaken) -> ApiError {
         Some(id) => format!("a contact with this email already exists: {id}"),
         None => "a contact with this email already exists".to_string(),
     };
-    ApiError::conflict("contact_exists", detail)
+    ApiError::conflict(Code::ContactExists, detail)
         .with_extension("existing_id", serde_json::json!(existing))
 }
 
@@ -29,7 +30,7 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
         .map(|raw| {
             raw.parse::<ContactStatus>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("status must be subscribed, unsubscribed or bounced (got {raw:?})"),
                 )
             })
@@ -39,7 +40,7 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
         .map(|raw| {
             raw.parse::<WorkspaceId>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("workspace must be a UUID (got {raw:?})"),
                 )
             })
@@ -66,7 +67,7 @@ fn search_term(req: &Request) -> Result<Option<String>, ApiError> {
     };
     if q.trim().chars().count() < MIN_SEARCH_CHARS {
         return Err(bad_parameter(
-            "invalid_parameter",
+            Code::InvalidParameter,
             format!("q must be at least {MIN_SEARCH_CHARS} characters (got {q:?})"),
         ));
     }
@@ -162,7 +163,7 @@ pub async fn replace(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
 
 fn suppressed(current: ContactStatus) -> ApiError {
     ApiError::conflict(
-        "contact_suppressed",
+        Code::ContactSuppressed,
         format!(
             "this contact is {current}; setting it back to subscribed takes an explicit \
              POST /api/v1/contacts/{{id}}/resubscribe"

@@ -19,6 +19,7 @@ use std::time::Duration;
 use chrono::Utc;
 use http::StatusCode;
 use pm_domain::TenantId;
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, RequestExt, Response};
 use pm_mail::events::{mailgun, postmark};
 use pm_mail::{EventError, ProviderEvent, ProviderEventKind};
@@ -35,7 +36,7 @@ const SEEN_TOKENS: Namespace<u8> = Namespace::new("mailgun-token");
 fn unauthorized() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "invalid_signature",
+        Code::InvalidSignature,
         "Invalid signature",
         "the event's signature or credentials do not match this account's provider settings",
     )
@@ -46,13 +47,13 @@ fn refused(e: EventError) -> ApiError {
         EventError::BadSignature => unauthorized(),
         EventError::Stale => ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "stale_event",
+            Code::StaleEvent,
             "Stale event",
             "the event's timestamp is outside the accepted window",
         ),
         EventError::Malformed(detail) => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_event",
+            Code::InvalidEvent,
             "Invalid event",
             format!("the event payload is not one we can read: {detail}"),
         ),
@@ -181,7 +182,7 @@ async fn mailgun_with(
         .await?;
     if fresh.is_none() {
         return Err(ApiError::conflict(
-            "event_replayed",
+            Code::EventReplayed,
             "this signed event was received before; a replay changes nothing",
         ));
     }

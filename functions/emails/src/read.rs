@@ -5,6 +5,7 @@ use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, ContactId, EmailId};
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 
 use crate::model::EmailStatus;
@@ -16,7 +17,7 @@ fn uuid_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<
         .map(|raw| {
             raw.parse::<T>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("{name} must be a UUID (got {raw:?})"),
                 )
             })
@@ -30,7 +31,7 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
             raw.parse::<EmailStatus>().map_err(|_| {
                 let names: Vec<&str> = EmailStatus::ALL.iter().map(|s| s.as_str()).collect();
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("status must be one of {} (got {raw:?})", names.join(", ")),
                 )
             })

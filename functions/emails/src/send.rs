@@ -5,6 +5,7 @@ use chrono::Utc;
 use http::StatusCode;
 use pm_auth::{idempotency, Ctx, Principal};
 use pm_domain::{ContactId, TenantId};
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, FieldError, Request, Response};
 use pm_store::CachingClient;
 use pm_templates::render_parts;
@@ -17,14 +18,14 @@ use pm_email_delivery::store::{self, NewEmail};
 
 use crate::{lookups, EmailsApi, RESOURCE};
 
-fn unprocessable(code: &'static str, field: &str, detail: String) -> ApiError {
+fn unprocessable(code: Code, field: &str, detail: String) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         code,
         "Cannot send",
         detail.clone(),
     )
-    .with_errors(vec![FieldError::new(field, code, detail)])
+    .with_errors(vec![FieldError::new(field, code.as_str(), detail)])
 }
 
 /// 202 with the email and where to follow it.
@@ -60,7 +61,7 @@ async fn resolve_recipients(
                 .await?
                 .ok_or_else(|| {
                     unprocessable(
-                        "contact_not_found",
+                        Code::ContactNotFound,
                         "contact_id",
                         format!("no contact {id}"),
                     )
@@ -103,7 +104,7 @@ fn refuse_suppressed(contacts: &[store::ContactRef]) -> Result<(), ApiError> {
         .collect();
     Err(ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "recipient_suppressed",
+        Code::RecipientSuppressed,
         "Recipient suppressed",
         "a recipient unsubscribed, bounced or complained; the platform will not send to them",
     )
@@ -135,7 +136,7 @@ async fn render(
                 .await?
                 .ok_or_else(|| {
                     unprocessable(
-                        "template_not_found",
+                        Code::TemplateNotFound,
                         "template_id",
                         format!("no template {id}"),
                     )
@@ -156,7 +157,7 @@ async fn render(
 fn no_provider() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "email_provider_not_configured",
+        Code::EmailProviderNotConfigured,
         "No email provider",
         "this account has no email provider; set one at /api/v1/platform/email-providers",
     )
@@ -167,7 +168,7 @@ fn check_sender(provider: &Provider, from: &str) -> Result<(), ApiError> {
         return Ok(());
     }
     Err(unprocessable(
-        "sender_not_allowed",
+        Code::SenderNotAllowed,
         "from.email",
         format!("{from} is not a registered sender of this account"),
     ))
@@ -202,7 +203,7 @@ pub async fn send(req: Request, api: &EmailsApi) -> Result<Response<Body>, ApiEr
             if let Some(campaign_id) = valid.campaign_id {
                 if !lookups::campaign_exists(&client, tenant_id, campaign_id).await? {
                     return Err(unprocessable(
-                        "campaign_not_found",
+                        Code::CampaignNotFound,
                         "campaign_id",
                         format!("no campaign {campaign_id}"),
                     ));

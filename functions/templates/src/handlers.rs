@@ -4,6 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::TemplateId;
 use pm_http::list::query_param;
 use pm_http::resource::no_content;
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 
 use crate::model::RenderInput;
@@ -78,7 +79,7 @@ pub async fn delete(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, A
             store::Deleted::NotFound => return Err(cx.not_found(id)),
             store::Deleted::InUse(campaign) => {
                 return Err(ApiError::conflict(
-                    "template_in_use",
+                    Code::TemplateInUse,
                     format!("campaign {campaign} uses this template; change its steps first"),
                 )
                 .with_extension("campaign_id", serde_json::json!(campaign)))

@@ -1,4 +1,5 @@
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use pm_http::Code;
 use pm_http::{ApiError, FieldError};
 use serde::Serialize;
 
@@ -132,7 +133,7 @@ pub fn render_parts(
     }
     Err(ApiError::new(
         http::StatusCode::UNPROCESSABLE_ENTITY,
-        "missing_variable",
+        Code::MissingVariable,
         "Missing template variables",
         format!("no value and no default for: {}", missing.join(", ")),
     )
@@ -153,7 +154,7 @@ pub fn render_parts(
 fn render_failed(error: &minijinja::Error) -> ApiError {
     ApiError::new(
         http::StatusCode::UNPROCESSABLE_ENTITY,
-        "render_failed",
+        Code::RenderFailed,
         "Template could not be rendered",
         error
             .detail()

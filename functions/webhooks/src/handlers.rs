@@ -6,6 +6,7 @@ use pm_domain::{EventId, EventType, WebhookId};
 use pm_http::bounded::Bounded;
 use pm_http::list::{bad_parameter, query_param};
 use pm_http::resource::no_content;
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::{begin, commit};
 use pm_webhook_delivery::attempt::{self, Outgoing};
@@ -82,7 +83,7 @@ fn list_filters(req: &Request) -> Result<WebhookFilters, ApiError> {
             "true" => Ok(true),
             "false" => Ok(false),
             _ => Err(bad_parameter(
-                "invalid_parameter",
+                Code::InvalidParameter,
                 format!("enabled must be true or false (got {raw:?})"),
             )),
         })
@@ -91,7 +92,7 @@ fn list_filters(req: &Request) -> Result<WebhookFilters, ApiError> {
         .map(|raw| {
             raw.parse::<WebhookState>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("state must be healthy, degraded, failing or disabled (got {raw:?})"),
                 )
             })
@@ -101,7 +102,7 @@ fn list_filters(req: &Request) -> Result<WebhookFilters, ApiError> {
         .map(|raw| {
             raw.parse::<EventType>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("event_type must be an event type (got {raw:?})"),
                 )
             })

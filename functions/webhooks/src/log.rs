@@ -7,6 +7,7 @@ use pm_auth::Ctx;
 use pm_domain::paging::timestamp_value;
 use pm_domain::{DeliveryId, DeliveryMessage, EventType, WebhookId};
 use pm_http::list::{bad_parameter, list_request, query_param, timestamp_param};
+use pm_http::Code;
 use pm_http::{json, ApiError, Body, FieldError, Request, RequestExt, Response};
 use pm_ports::queue::{catalog, MAX_BATCH};
 use pm_webhook_delivery::deliveries;
@@ -40,7 +41,7 @@ fn parsed<T: std::str::FromStr>(
         .map(|raw| {
             raw.parse::<T>().map_err(|_| {
                 bad_parameter(
-                    "invalid_parameter",
+                    Code::InvalidParameter,
                     format!("{name} must be {what} (got {raw:?})"),
                 )
             })
@@ -125,7 +126,7 @@ pub async fn retry(req: Request, api: &WebhooksApi) -> Result<Response<Body>, Ap
                     .await?
                     .ok_or_else(|| {
                         ApiError::conflict(
-                            "delivery_in_flight",
+                            Code::DeliveryInFlight,
                             "this delivery is being sent right now; retry after it finishes",
                         )
                     })?;

@@ -18,6 +18,7 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
 };
 use lambda_http::request::RequestContext;
+use pm_http::Code;
 use pm_http::{ApiError, Body, RequestExt, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -131,7 +132,7 @@ async fn dispatch(
             Body::Empty,
             Some(ApiError::new(
                 http::StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                Code::RequestTimeout,
                 "Request timeout",
                 "the request body did not arrive in time",
             )),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use http::{HeaderName, HeaderValue, StatusCode};
 use pm_domain::{ApiKeyId, Plan, Scope, TenantId};
 use pm_http::resource::Resource;
+use pm_http::Code;
 use pm_http::{ApiError, Body, Request, Response};
 use pm_ports::kv::KeyValue;
 use pm_ports::secrets::SecretStore;
@@ -442,7 +443,7 @@ pub const AUTH_FAILURES_PER_MINUTE: u32 = 30;
 fn too_many_failures() -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        Code::RateLimited,
         "Too many requests",
         "too many failed authentications from this address or for this key; retry later",
     )
@@ -452,7 +453,7 @@ fn too_many_failures() -> ApiError {
 pub fn insufficient_scope(needed: Scope) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "insufficient_scope",
+        Code::InsufficientScope,
         "Insufficient scope",
         format!("this API key lacks the {needed} scope this operation needs"),
     )

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use pm_domain::ApiKeyId;
+use pm_http::Code;
 use pm_http::{ApiError, Body, Request, Response};
 use pm_ports::kv::{Expect, KeyValue, Namespace};
 use serde::{Deserialize, Serialize};
@@ -92,7 +93,7 @@ pub fn key_of(req: &Request) -> Result<Option<String>, ApiError> {
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
+                Code::InvalidIdempotencyKey,
                 "Invalid Idempotency-Key",
                 format!("Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable ASCII characters"),
             )
@@ -133,7 +134,7 @@ fn record_id(key_id: ApiKeyId, key: &str) -> String {
 fn reused() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
+        Code::IdempotencyKeyReused,
         "Idempotency-Key reused",
         "this Idempotency-Key was used with a different request; use a new key for a new request",
     )
@@ -141,7 +142,7 @@ fn reused() -> ApiError {
 
 fn in_flight() -> ApiError {
     ApiError::conflict(
-        "idempotency_key_in_flight",
+        Code::IdempotencyKeyInFlight,
         "a request with this Idempotency-Key is still being processed; retry shortly",
     )
     .with_header("retry-after", "1")

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use pm_config::Redacted;
 use pm_http::ApiError;
+use pm_http::Code;
 use pm_ports::secrets::{SecretData, SecretStore};
 use pm_store::{Db, DbError};
 
@@ -40,7 +41,7 @@ pub struct Issuer {
 fn store_unavailable() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "key_store_unavailable",
+        Code::KeyStoreUnavailable,
         "Key store unavailable",
         "the key could not be stored, so no key was created; retry shortly",
     )
@@ -60,7 +61,7 @@ impl Issuer {
         // The tenant's row lock serialises concurrent creations, so the cap holds.
         if store::lock_and_count_active(&tx, tenant_id).await? >= MAX_ACTIVE_KEYS {
             return Err(ApiError::conflict(
-                "key_limit_reached",
+                Code::KeyLimitReached,
                 format!("a tenant may hold {MAX_ACTIVE_KEYS} active API keys; revoke one first"),
             ));
         }
@@ -88,7 +89,7 @@ impl Issuer {
         if old.status != KeyStatus::Active {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "key_not_active",
+                Code::KeyNotActive,
                 "Key cannot be rolled",
                 format!("only active keys can be rolled; this key is {}", old.status),
             ));

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use pm_http::ApiError;
+use pm_http::Code;
 use pm_ports::kv::{Advance, KeyValue};
 use pm_ports::PortError;
 
@@ -147,7 +148,7 @@ impl Decision {
     pub fn too_many_requests(&self) -> ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            Code::RateLimited,
             "Too many requests",
             format!(
                 "this key may make {} requests per minute; retry after {} s",

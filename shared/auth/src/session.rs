@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pm_domain::TenantId;
+use pm_http::Code;
 use pm_http::{ApiError, Request};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,7 @@ impl Session {
             Role::Owner | Role::Admin => Ok(()),
             Role::Member => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "insufficient_role",
+                Code::InsufficientRole,
                 "Insufficient role",
                 "this action needs the owner or admin role",
             )),
@@ -181,7 +182,7 @@ pub fn bearer(req: &Request) -> Option<&str> {
 pub fn unauthorized(detail: &str) -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "unauthorized",
+        Code::Unauthorized,
         "Unauthorized",
         detail,
     )

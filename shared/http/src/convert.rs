@@ -6,6 +6,7 @@ use pm_ports::PortError;
 use pm_store::DbError;
 
 use crate::ApiError;
+use crate::Code;
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
@@ -13,7 +14,7 @@ impl From<DbError> for ApiError {
             tracing::info!(error = %e, "request value refused by the database");
             return ApiError::new(
                 http::StatusCode::BAD_REQUEST,
-                "invalid_value",
+                Code::InvalidValue,
                 "Invalid value",
                 "a value in the request cannot be stored or compared (for example a NUL \
                  character, or a cursor that was altered)",
@@ -23,7 +24,7 @@ impl From<DbError> for ApiError {
             tracing::warn!(error = %e, "statement timed out");
             return ApiError::new(
                 http::StatusCode::SERVICE_UNAVAILABLE,
-                "query_timeout",
+                Code::QueryTimeout,
                 "Query took too long",
                 "the request's database work took too long and was stopped; retry, or \
                  narrow the request (filters, a smaller limit)",

@@ -7,6 +7,7 @@
 mod body;
 pub mod bounded;
 pub mod client;
+mod codes;
 mod convert;
 pub mod email;
 pub mod fields;
@@ -19,6 +20,7 @@ mod respond;
 pub mod testing;
 
 pub use body::{json_body, MAX_BODY_BYTES};
+pub use codes::Code;
 pub use lambda_http::{Body, Request, RequestExt, Response};
 pub use problem::{ApiError, FieldError, MAX_FIELD_ERRORS, PROBLEM_CONTENT_TYPE};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};

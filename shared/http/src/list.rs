@@ -16,13 +16,14 @@ use lambda_http::{Request, RequestExt};
 use pm_domain::paging::{ListRequest, Order, Paging, Position, Sorting, DEFAULT_LIMIT, MAX_LIMIT};
 
 use crate::ApiError;
+use crate::Code;
 
 /// The deepest offset: an offset makes PostgreSQL walk every row before it, so deep
 /// pages use the cursor (an index range, the same cost at any depth).
 pub const MAX_OFFSET: i64 = 10_000;
 
 /// A query parameter that does not parse: 400 with a code naming the parameter kind.
-pub fn bad_parameter(code: &'static str, detail: impl Into<String>) -> ApiError {
+pub fn bad_parameter(code: Code, detail: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         code,
@@ -42,7 +43,7 @@ pub fn timestamp_param(
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .map_err(|_| {
                     bad_parameter(
-                        "invalid_parameter",
+                        Code::InvalidParameter,
                         format!(
                             "{name} must be an RFC 3339 time such as 2026-11-27T10:00:00Z (got {raw:?})"
                         ),
@@ -67,7 +68,7 @@ fn limit(req: &Request) -> Result<i64, ApiError> {
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or_else(|| {
                 bad_parameter(
-                    "invalid_limit",
+                    Code::InvalidLimit,
                     format!("limit must be an integer from 1 to {MAX_LIMIT} (got {raw:?})"),
                 )
             }),
@@ -76,7 +77,7 @@ fn limit(req: &Request) -> Result<i64, ApiError> {
 
 fn invalid_cursor() -> ApiError {
     bad_parameter(
-        "invalid_cursor",
+        Code::InvalidCursor,
         "cursor is not one this API issued for this sort order",
     )
 }
@@ -92,7 +93,7 @@ pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequ
         None => sorting.default_field(),
         Some(raw) => sorting.find(&raw).ok_or_else(|| {
             bad_parameter(
-                "invalid_sort",
+                Code::InvalidSort,
                 format!(
                     "sort_by must be one of {} (got {raw:?})",
                     sorting.names().join(", ")
@@ -106,7 +107,7 @@ pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequ
         Some("desc") => Order::Desc,
         Some(other) => {
             return Err(bad_parameter(
-                "invalid_order",
+                Code::InvalidOrder,
                 format!("order must be asc or desc (got {other:?})"),
             ))
         }
@@ -114,7 +115,7 @@ pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequ
     let paging = match (query_param(req, "offset"), query_param(req, "cursor")) {
         (Some(_), Some(_)) => {
             return Err(bad_parameter(
-                "invalid_pagination",
+                Code::InvalidPagination,
                 "use offset or cursor, not both",
             ))
         }
@@ -124,7 +125,7 @@ pub fn list_request(req: &Request, sorting: &'static Sorting) -> Result<ListRequ
                 .filter(|n| (0..=MAX_OFFSET).contains(n))
                 .ok_or_else(|| {
                     bad_parameter(
-                        "invalid_offset",
+                        Code::InvalidOffset,
                         format!(
                             "offset must be an integer from 0 to {MAX_OFFSET} (got {raw:?}); \
                              page deeper with the cursor: pass each page's next_cursor"

@@ -2,6 +2,7 @@ use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::Code;
 use crate::RequestId;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -54,13 +55,13 @@ struct Extra {
 impl ApiError {
     pub fn new(
         status: StatusCode,
-        code: &'static str,
+        code: Code,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
         Self {
             status,
-            code,
+            code: code.as_str(),
             title,
             detail: detail.into(),
             extra: Box::default(),
@@ -80,7 +81,7 @@ impl ApiError {
         self
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
     }
 
@@ -97,7 +98,7 @@ impl ApiError {
     pub fn invalid_json(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            Code::InvalidJson,
             "Request body is not valid JSON",
             detail,
         )
@@ -106,7 +107,7 @@ impl ApiError {
     pub fn unsupported_media_type(got: &str) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "Unsupported media type",
             format!("send the body as application/json (got {got:?})"),
         )
@@ -115,7 +116,7 @@ impl ApiError {
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             "Request body too large",
             format!("the body must be at most {limit} bytes"),
         )
@@ -129,7 +130,7 @@ impl ApiError {
         errors.truncate(MAX_FIELD_ERRORS);
         let error = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            Code::ValidationFailed,
             "Validation failed",
             "one or more fields are invalid; see errors",
         )
@@ -144,7 +145,7 @@ impl ApiError {
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             "Resource not found",
             detail,
         )
@@ -153,7 +154,7 @@ impl ApiError {
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            Code::MethodNotAllowed,
             "Method not allowed",
             format!("this path accepts {}", allowed.join(", ")),
         )
@@ -163,7 +164,7 @@ impl ApiError {
     pub fn service_unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            Code::ServiceUnavailable,
             "Service temporarily unavailable",
             detail,
         )
@@ -174,7 +175,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            Code::InternalError,
             "Internal server error",
             "an unexpected error occurred; quote the request_id when contacting support",
         )
@@ -259,7 +260,7 @@ mod tests {
     #[test]
     fn extensions_are_top_level_members() {
         let rid = RequestId::new(None);
-        let resp = ApiError::conflict("contact_exists", "taken")
+        let resp = ApiError::conflict(Code::ContactExists, "taken")
             .with_extension("existing_id", serde_json::json!("c1"))
             .into_response(&rid);
         assert_eq!(resp.status(), 409);
