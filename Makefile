@@ -8,15 +8,15 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: dev test venv postgres docs-assets fmt lint build unit-and-integration template migrate clean-venv
 
-dev: postgres
+dev: postgres docs-assets
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
 
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres fmt lint build template unit-and-integration
+test: venv postgres docs-assets fmt lint build template unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,14 @@ $(VENV)/.installed: $(PY_REQS)
 
 postgres:
 	infra/scripts/ensure-postgres.sh
+
+# Swagger UI's static files for /api/docs, from npm (installed again when the lockfile changes).
+DOCS_ASSETS := docs/api/node_modules/.package-lock.json
+docs-assets: $(DOCS_ASSETS)
+
+$(DOCS_ASSETS): docs/api/package-lock.json
+	npm ci --prefix docs/api --no-audit --no-fund
+	touch $@
 
 fmt:
 	$(CARGO) fmt --all -- --check

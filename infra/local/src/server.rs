@@ -23,6 +23,7 @@ use pm_http::{ApiError, Body, RequestExt, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::docs;
 use crate::router::{self, Match};
 use crate::routes::{Route, ROUTES};
 use crate::App;
@@ -139,6 +140,11 @@ async fn dispatch(
         ),
     };
     let path = parts.uri.path().to_string();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
     let found = router::find(routes, parts.method.as_str(), &path);
     let params = match &found {
         Match::Found { params, .. } => params.clone(),
@@ -153,6 +159,9 @@ async fn dispatch(
     let response = pm_http::serve(request, |req, id| async move {
         if let Some(error) = body_error {
             return Err(error);
+        }
+        if docs::serves(&path) {
+            return docs::respond(req.method(), &path, host.as_deref());
         }
         match found {
             Match::Found { route, .. } => (route.handler)(req, id, app).await,

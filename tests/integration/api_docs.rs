@@ -1,0 +1,105 @@
+//! The API reference served by the local runtime: Swagger UI's page and its assets (from
+//! the npm package, no internet), the contract as YAML and JSON, nothing else.
+
+use pm_local::routes::ROUTES;
+use pm_tests::system::Sys;
+use pm_tests::workspace_root;
+use serde_json::Value;
+
+async fn fetch(sys: &Sys, method: reqwest::Method, path: &str) -> (u16, String, Vec<u8>) {
+    let response = sys
+        .http
+        .request(method, sys.url(path))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn swagger_ui_and_the_contract_are_served_without_the_internet() {
+    let sys = Sys::start().await;
+    let get = reqwest::Method::GET;
+    let (status, content_type, page) = fetch(&sys, get.clone(), "/api/docs").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    let page = String::from_utf8(page).unwrap();
+    // Every script and stylesheet the page loads is served here, none from elsewhere.
+    let mut loaded = 0;
+    for attribute in ["src=\"", "href=\""] {
+        for part in page.split(attribute).skip(1) {
+            let url = &part[..part.find('"').unwrap()];
+            assert!(url.starts_with("/api/docs/"), "{url} is not served here");
+            let (status, content_type, body) = fetch(&sys, get.clone(), url).await;
+            assert_eq!(status, 200, "{url}");
+            assert!(
+                !content_type.is_empty() && body.len() > 100,
+                "{url}: {content_type}, {} bytes",
+                body.len()
+            );
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, 5, "icon, stylesheet, bundle, preset, init");
+    let (_, _, init) = fetch(&sys, get.clone(), "/api/docs/init.js").await;
+    assert!(String::from_utf8(init)
+        .unwrap()
+        .contains("\"/api/openapi.json\""));
+
+    // The YAML is the repository's file; the JSON is the same contract with this server first.
+    let file = std::fs::read_to_string(workspace_root().join("openapi.yaml")).unwrap();
+    let (status, content_type, yaml) = fetch(&sys, get.clone(), "/api/openapi.yaml").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "application/yaml; charset=utf-8")
+    );
+    assert_eq!(String::from_utf8(yaml).unwrap(), file);
+    let (status, _, json) = fetch(&sys, get.clone(), "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let mut served: Value = serde_json::from_slice(&json).unwrap();
+    let this_server = served["servers"].as_array_mut().unwrap().remove(0);
+    assert_eq!(
+        this_server["url"],
+        sys.running.base_url().trim_end_matches('/')
+    );
+    let expected: Value = serde_yaml::from_str(&file).unwrap();
+    assert_eq!(served, expected);
+    for route in ROUTES {
+        assert!(
+            served["paths"][route.path][route.method.to_lowercase()].is_object(),
+            "{} {} is not in the served contract",
+            route.method,
+            route.path
+        );
+    }
+    // "Try it out" calls the first server with the key a user authorizes with.
+    let (status, _, me) = sys
+        .call(reqwest::Method::GET, "/api/v1/me", sys.key(), None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+
+    // Only the page's own files: nothing else of the package or the disk.
+    for path in [
+        "/api/docs/package.json",
+        "/api/docs/index.html",
+        "/api/docs/../../Cargo.toml",
+        "/api/docs/%2e%2e/%2e%2e/Cargo.toml",
+        "/api/docs/swagger-ui-bundle.js.map",
+    ] {
+        assert_eq!(fetch(&sys, get.clone(), path).await.0, 404, "{path}");
+    }
+    assert_eq!(fetch(&sys, reqwest::Method::POST, "/api/docs").await.0, 405);
+    sys.stop().await;
+}
