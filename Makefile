@@ -8,7 +8,7 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres docs-assets fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: dev test venv postgres docs-assets chromium fmt lint build unit-and-integration template migrate clean-venv
 
 dev: postgres docs-assets
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
@@ -16,7 +16,7 @@ dev: postgres docs-assets
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres docs-assets fmt lint build template unit-and-integration
+test: venv postgres docs-assets chromium fmt lint build template unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ $(VENV)/.installed: $(PY_REQS)
 
 postgres:
 	infra/scripts/ensure-postgres.sh
+
+# Debian's Chromium for the browser test of /api/docs (installed once, as root or by sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
 
 # Swagger UI's static files for /api/docs, from npm (installed again when the lockfile changes).
 DOCS_ASSETS := docs/api/node_modules/.package-lock.json

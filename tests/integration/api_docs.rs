@@ -103,3 +103,61 @@ async fn swagger_ui_and_the_contract_are_served_without_the_internet() {
     assert_eq!(fetch(&sys, reqwest::Method::POST, "/api/docs").await.0, 405);
     sys.stop().await;
 }
+
+/// In a real browser: Debian's Chromium, driven by playwright-core (docs/api), lists every
+/// operation and webhook of the contract, authorizes with a key and gets a 200 from "Try
+/// it out". The screenshot is kept at target/artifacts/api-docs.png.
+#[tokio::test]
+async fn the_reference_renders_and_try_it_out_works_in_chromium() {
+    let spec: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(workspace_root().join("openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let operations = |section: &str| -> usize {
+        spec[section]
+            .as_mapping()
+            .map(|items| {
+                items
+                    .values()
+                    .flat_map(|item| item.as_mapping().unwrap().keys())
+                    .filter(|method| {
+                        matches!(
+                            method.as_str(),
+                            Some("get" | "post" | "put" | "patch" | "delete")
+                        )
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let expected = operations("paths") + operations("webhooks");
+    assert!(expected > ROUTES.len(), "paths and webhooks");
+    let sys = Sys::start().await;
+    let artifacts = workspace_root().join("target/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("api-docs.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let run = tokio::process::Command::new("node")
+        .arg(workspace_root().join("docs/api/check-in-browser.mjs"))
+        .arg(sys.running.base_url())
+        .arg(sys.key())
+        .arg(expected.to_string())
+        .arg(&screenshot)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the browser check finishes within 2 minutes")
+        .expect("node runs (make test installs docs/api and Chromium)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["operations"], expected);
+    assert_eq!(result["try_it_out"], 200);
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+    sys.stop().await;
+}
