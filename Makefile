@@ -34,7 +34,8 @@ chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
 
-# Swagger UI's static files for /api/docs, from npm (installed again when the lockfile changes).
+# Swagger UI's static files for /api/docs, Redocly CLI and playwright-core, from npm
+# (installed again when the lockfile changes).
 DOCS_ASSETS := docs/api/node_modules/.package-lock.json
 docs-assets: $(DOCS_ASSETS)
 
@@ -55,8 +56,9 @@ build:
 unit-and-integration: venv postgres
 	PM_VENV=$(abspath $(VENV)) infra/scripts/test-summary.sh $(CARGO) test --workspace
 
-template: venv
+template: venv docs-assets
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
+	docs/api/node_modules/.bin/redocly lint openapi.yaml --format=summary
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
 
