@@ -198,7 +198,6 @@ async fn lost_messages_and_crashed_senders_are_swept_and_schedules_are_kept() {
 /// only the ones that could not be handled at all returned as batch item failures.
 #[tokio::test]
 async fn the_sender_lambda_reports_only_unreadable_messages_as_batch_failures() {
-    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
     use pm_email_delivery::sender::Sender;
     use pm_ports::queue::{catalog, Queue, QueueSpec, SqsQueue};
 
@@ -228,31 +227,17 @@ async fn the_sender_lambda_reports_only_unreadable_messages_as_batch_failures() 
         app.sender.config.clone(),
     );
     let body = format!("{{\"email_id\": \"{id}\"}}");
-    let records: Vec<SqsMessage> = [
+    let event = pm_tests::aws::sqs_event([
         ("m-1", body.as_str()),
         ("m-2", "not a message"),
         ("m-3", body.as_str()),
-    ]
-    .into_iter()
-    .map(|(message_id, body)| {
-        let mut record = SqsMessage::default();
-        record.message_id = Some(message_id.to_string());
-        record.body = Some(body.to_string());
-        record
-    })
-    .collect();
-    let mut event = SqsEvent::default();
-    event.records = records;
+    ]);
     let response = pm_webhook_delivery::driver::sqs_batch(catalog::EMAIL_SEND, event, |m| {
         let sender = &sender;
         async move { sender.handle(m).await.map(|_| ()) }
     })
     .await;
-    let failed: Vec<String> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = pm_tests::aws::batch_failures(&response);
     assert_eq!(failed, ["m-2"], "only the unreadable message goes back");
     let sent = wait_status(&sys, &id, "sent").await;
     assert_eq!(

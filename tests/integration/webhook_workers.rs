@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsEvent;
 use pm_domain::{DeliveryMessage, Event, EventType, Plan, TenantId};
 use pm_ports::queue::{catalog, MemoryQueue, Queue, QueueSpec, SqsQueue};
 use pm_ports::secrets::{MemorySecretStore, SecretStore};
@@ -317,17 +317,7 @@ async fn receive_at_least(
 }
 
 fn sqs_event(messages: &[pm_ports::queue::QueueMessage]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .iter()
-        .map(|m| {
-            let mut record = SqsMessage::default();
-            record.message_id = Some(m.id.clone());
-            record.body = Some(m.body.clone());
-            record
-        })
-        .collect();
-    event
+    pm_tests::aws::sqs_event(messages.iter().map(|m| (m.id.as_str(), m.body.as_str())))
 }
 
 /// What the Lambda service does with a batch response: deletes every message but the
@@ -386,11 +376,7 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         }
     })
     .await;
-    let failed: Vec<String> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = pm_tests::aws::batch_failures(&response);
     let poison = events.iter().find(|m| m.body.contains("not")).unwrap();
     assert_eq!(failed, std::slice::from_ref(&poison.id));
     settle(queue.as_ref(), catalog::EVENTS.name(), &events, &failed).await;
@@ -425,11 +411,7 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         async move { dispatcher.handle(m).await.map(|_| ()) }
     })
     .await;
-    let failed: Vec<String> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed = pm_tests::aws::batch_failures(&response);
     let garbage = deliveries.iter().find(|m| m.body == "garbage").unwrap();
     assert_eq!(failed, std::slice::from_ref(&garbage.id));
     settle(

@@ -27,3 +27,30 @@ pub async fn unreachable_sdk() -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// An SQS event as the Lambda service hands it to a function: one record per
+/// (message id, body).
+pub fn sqs_event<'a>(
+    messages: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = messages
+        .into_iter()
+        .map(|(id, body)| {
+            let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+            record.message_id = Some(id.to_string());
+            record.body = Some(body.to_string());
+            record
+        })
+        .collect();
+    event
+}
+
+/// The message ids a function's batch response hands back to the queue.
+pub fn batch_failures(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}

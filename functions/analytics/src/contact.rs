@@ -8,25 +8,21 @@ use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::{timestamp_value, Page};
 use pm_domain::ContactId;
+use pm_email_delivery::model::EmailEventType;
 use pm_http::{json, ApiError, Body, Request, Response};
 use serde::Serialize;
 
 use crate::store::{self, Activity, TimelineEntry};
 use crate::CONTACTS;
 
-/// The event types a contact's totals and last activity report, in the email timeline's
-/// names.
-const KINDS: [&str; 9] = [
-    "sent",
-    "delivered",
-    "opened",
-    "clicked",
-    "replied",
-    "bounced",
-    "unsubscribed",
-    "complained",
-    "failed",
-];
+/// The event types a contact's totals and last activity report: every timeline type but
+/// `queued`, which is not an event row (it is the email's `queued_at`).
+fn kinds() -> impl Iterator<Item = EmailEventType> {
+    EmailEventType::ALL
+        .iter()
+        .copied()
+        .filter(|k| *k != EmailEventType::Queued)
+}
 
 #[derive(Serialize)]
 struct ContactReport {
@@ -55,10 +51,10 @@ fn engagement_score(status: &str, activity: &[Activity]) -> u8 {
     let points: f64 = activity
         .iter()
         .map(|a| {
-            let weight = match a.event_type.as_str() {
-                "opened" => 1.0,
-                "clicked" => 3.0,
-                "replied" => 10.0,
+            let weight = match a.event_type {
+                EmailEventType::Opened => 1.0,
+                EmailEventType::Clicked => 3.0,
+                EmailEventType::Replied => 10.0,
                 _ => 0.0,
             };
             weight * a.recency
@@ -80,17 +76,18 @@ pub async fn contact(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, 
             .ok_or_else(|| cx.not_found(id))?;
         let activity = store::activity(&client, tenant_id, id).await?;
         let rows = store::timeline(&**client, tenant_id, id, &list).await?;
-        let of = |kind: &str| activity.iter().find(|a| a.event_type == kind);
+        let of = |kind: EmailEventType| activity.iter().find(|a| a.event_type == kind);
         let report = ContactReport {
             contact_id: id,
             engagement_score: engagement_score(&contact.status, &activity),
             email: contact.email,
             status: contact.status,
-            totals: KINDS
-                .iter()
-                .map(|k| (*k, of(k).map_or(0, |a| a.count)))
+            totals: kinds()
+                .map(|k| (k.as_str(), of(k).map_or(0, |a| a.count)))
                 .collect(),
-            last_activity: KINDS.iter().map(|k| (*k, of(k).map(|a| a.last))).collect(),
+            last_activity: kinds()
+                .map(|k| (k.as_str(), of(k).map(|a| a.last)))
+                .collect(),
             timeline: list.page(rows, |e| (timestamp_value(&e.occurred_at), e.id)),
         };
         json(StatusCode::OK, &report)
@@ -104,7 +101,7 @@ mod tests {
 
     fn act(kind: &str, recency: f64) -> Activity {
         Activity {
-            event_type: kind.into(),
+            event_type: kind.parse().unwrap(),
             count: 1,
             last: Utc::now(),
             recency,

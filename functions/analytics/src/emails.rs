@@ -5,8 +5,7 @@ use std::fmt::Write;
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_http::list::{bad_parameter, query_param};
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, Request, Response};
+use pm_http::{json, ApiError, Body, Code, Request, Response};
 use serde::Serialize;
 
 use crate::figures::{Counts, Figures, Rates};

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use pm_auth::Ctx;
 use pm_domain::{CampaignId, TenantId, WorkspaceId};
 use pm_http::list::{bad_parameter, query_param};
-use pm_http::Code;
-use pm_http::{ApiError, Request};
+use pm_http::{ApiError, Code, Request};
 use pm_store::CachingClient;
 use serde::Serialize;
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use pm_domain::paging::ListRequest;
 use pm_domain::{CampaignId, ContactId, TenantId};
+use pm_email_delivery::model::EmailEventType;
 use pm_store::select::Select;
 use pm_store::{row, CachingClient, DbError};
 use serde::Serialize;
@@ -232,7 +233,7 @@ pub async fn contact(
 
 /// One kind of event in a contact's history (automated hits left out).
 pub struct Activity {
-    pub event_type: String,
+    pub event_type: EmailEventType,
     pub count: i64,
     pub last: DateTime<Utc>,
     /// Σ 0.5^(age in days / 30) over those of the last 180 days: the kind's recency-
@@ -275,7 +276,7 @@ pub async fn activity(
 pub struct TimelineEntry {
     pub id: uuid::Uuid,
     #[serde(rename = "type")]
-    pub event_type: String,
+    pub event_type: EmailEventType,
     pub occurred_at: DateTime<Utc>,
     pub email_id: uuid::Uuid,
     pub subject: String,

@@ -12,8 +12,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use pm_http::list::{bad_parameter, query_param};
-use pm_http::Code;
-use pm_http::{ApiError, Request};
+use pm_http::{ApiError, Code, Request};
 
 /// The counters' grain, in seconds.
 const QUARTER_HOUR: i64 = 900;

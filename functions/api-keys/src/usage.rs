@@ -5,8 +5,7 @@ use pm_auth::store::RESOURCE;
 use pm_auth::store::{self, Granularity, UsagePoint};
 use pm_domain::ApiKeyId;
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, Request, Response};
+use pm_http::{json, ApiError, Body, Code, Request, Response};
 use pm_store::Db;
 use serde::Serialize;
 

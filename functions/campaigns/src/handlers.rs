@@ -4,8 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, EventType, TenantId};
 use pm_http::list::{bad_parameter, query_param};
 use pm_http::resource::no_content;
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, FieldError, Request, Response};
+use pm_http::{json, ApiError, Body, Code, FieldError, Request, Response};
 use pm_store::{begin, commit, outbox, Transaction};
 
 use crate::model::{Campaign, CampaignInput, CampaignStatus};

@@ -4,8 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::{ContactId, EventType, WorkspaceId};
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
 use pm_http::resource::no_content;
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, Request, Response};
+use pm_http::{json, ApiError, Body, Code, Request, Response};
 use pm_store::{begin, commit, outbox};
 
 use crate::model::{Contact, ContactInput, ContactStatus};

@@ -5,8 +5,7 @@ use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, ContactId, EmailId};
 use pm_http::list::{bad_parameter, query_param, timestamp_param};
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, Request, Response};
+use pm_http::{json, ApiError, Body, Code, Request, Response};
 
 use crate::model::EmailStatus;
 use crate::RESOURCE;

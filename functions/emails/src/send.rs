@@ -5,8 +5,7 @@ use chrono::Utc;
 use http::StatusCode;
 use pm_auth::{idempotency, Ctx, Principal};
 use pm_domain::{ContactId, TenantId};
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, FieldError, Request, Response};
+use pm_http::{json, ApiError, Body, Code, FieldError, Request, Response};
 use pm_store::CachingClient;
 use pm_templates::render_parts;
 

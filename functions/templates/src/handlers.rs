@@ -4,8 +4,7 @@ use pm_domain::paging::timestamp_value;
 use pm_domain::TemplateId;
 use pm_http::list::query_param;
 use pm_http::resource::no_content;
-use pm_http::Code;
-use pm_http::{json, ApiError, Body, Request, Response};
+use pm_http::{json, ApiError, Body, Code, Request, Response};
 
 use crate::model::RenderInput;
 use crate::render::render_parts;

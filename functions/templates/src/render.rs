@@ -1,6 +1,5 @@
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
-use pm_http::Code;
-use pm_http::{ApiError, FieldError};
+use pm_http::{ApiError, Code, FieldError};
 use serde::Serialize;
 
 /// The three renderable parts of a template.

@@ -73,6 +73,7 @@ async fn serve(options: &cli::ServeOptions, env: &Env) -> anyhow::Result<()> {
     let base = running.base_url();
     println!("PenguinMails local runtime listening on {base}");
     println!("  health:      {base}/health");
+    println!("  API docs:    {base}/api/docs");
     println!("  demo tenant: {}", running.tenant.id);
     println!("  demo API key (all scopes): {}", running.api_key);
     println!(

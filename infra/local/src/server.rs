@@ -18,8 +18,7 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
 };
 use lambda_http::request::RequestContext;
-use pm_http::Code;
-use pm_http::{ApiError, Body, RequestExt, MAX_BODY_BYTES};
+use pm_http::{ApiError, Body, Code, RequestExt, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 

@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use pm_domain::ApiKeyId;
-use pm_http::Code;
-use pm_http::{ApiError, Body, Request, Response};
+use pm_http::{ApiError, Body, Code, Request, Response};
 use pm_ports::kv::{Expect, KeyValue, Namespace};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -9,8 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pm_domain::TenantId;
-use pm_http::Code;
-use pm_http::{ApiError, Request};
+use pm_http::{ApiError, Code, Request};
 use serde::{Deserialize, Serialize};
 
 const ISSUER: &str = "penguinmails";
