@@ -1,5 +1,6 @@
 use lambda_http::{Body, Request};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::{ApiError, FieldError};
 
@@ -33,8 +34,27 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         return Err(ApiError::invalid_json("the request body is empty"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = deserialize_whole(&mut de);
-    match parsed {
+    let mut value = match deserialize_whole(&mut de) {
+        Ok(value) => value,
+        Err(e) => {
+            return Err(ApiError::invalid_json(format!(
+                "malformed JSON at line {} column {}",
+                e.line(),
+                e.column()
+            )))
+        }
+    };
+    // Every request body of this API is an object. serde would also read a struct from an
+    // array, by position (`[null, null]`), which nobody means.
+    if !value.is_object() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
+    integral_numbers_as_integers(&mut value);
+    match T::deserialize(value) {
         Ok(value) => Ok(value),
         Err(e) if e.is_data() => Err(ApiError::validation(vec![FieldError::new(
             "body",
@@ -49,13 +69,32 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     }
 }
 
-/// Deserializes one value and insists nothing but whitespace follows it.
-fn deserialize_whole<T: DeserializeOwned>(
+/// Reads one JSON value and insists nothing but whitespace follows it.
+fn deserialize_whole(
     de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
-) -> Result<T, serde_json::Error> {
-    let value = T::deserialize(&mut *de)?;
+) -> Result<serde_json::Value, serde_json::Error> {
+    let value = serde_json::Value::deserialize(&mut *de)?;
     de.end()?;
     Ok(value)
+}
+
+/// JSON has one number type, and JSON Schema (so openapi.yaml) counts `3.0` as the
+/// integer 3: a client that writes integers as floats must not be refused. Only exactly
+/// integral values within ±2^53 (where every integer is exact in an f64) are converted.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(integral_numbers_as_integers)
+        }
+        _ => {}
+    }
 }
 
 /// serde's data errors say what was wrong ("missing field `name`", "unknown field `x`")
@@ -102,6 +141,34 @@ mod tests {
     fn code(result: Result<Thing, ApiError>) -> (u16, &'static str) {
         let e = result.unwrap_err();
         (e.status.as_u16(), e.code)
+    }
+
+    #[test]
+    fn integers_written_as_floats_are_integers_and_fractions_are_not() {
+        #[derive(Debug, Deserialize)]
+        struct Counted {
+            n: u32,
+        }
+        let parse = |body: &str| {
+            json_body::<Counted>(&request(Some("application/json"), Body::Text(body.into())))
+        };
+        assert_eq!(parse(r#"{"n": 16781.0}"#).unwrap().n, 16781);
+        assert_eq!(parse(r#"{"n": 1e2}"#).unwrap().n, 100);
+        let refused = parse(r#"{"n": 1.5}"#).unwrap_err();
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (422, "validation_failed")
+        );
+        let refused = parse(r#"[16781]"#).unwrap_err();
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (422, "validation_failed")
+        );
+        let refused = parse(r#"{"n": 1.0"#).unwrap_err();
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (400, "invalid_json")
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use crate::{ApiError, RequestId, REQUEST_ID_HEADER};
 ///   it as the client's) goes to the handler, the logs and the response header;
 /// - an `ApiError` becomes problem+json;
 /// - a panic becomes a 500 problem instead of a dropped connection, and is logged;
-/// - one access-log line per request.
+/// - one access-log line per request;
+/// - a query parameter given twice is 400 `invalid_parameter`: every parameter of this
+///   API has one value, and silently reading one of two would surprise someone.
 pub async fn serve<F, Fut>(req: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request, RequestId) -> Fut,
@@ -25,9 +27,17 @@ where
     let method = req.method().clone();
     let path = req.uri().path().to_string();
 
-    let outcome = AssertUnwindSafe(handler(req, request_id.clone()))
-        .catch_unwind()
-        .await;
+    let outcome = match repeated_query_parameter(&req) {
+        Some(name) => Ok(Err(crate::list::bad_parameter(
+            crate::Code::InvalidParameter,
+            format!("{name} is given more than once; give it once"),
+        ))),
+        None => {
+            AssertUnwindSafe(handler(req, request_id.clone()))
+                .catch_unwind()
+                .await
+        }
+    };
     let mut response = match outcome {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
@@ -61,6 +71,16 @@ where
     response
 }
 
+fn repeated_query_parameter(req: &Request) -> Option<String> {
+    use lambda_http::RequestExt;
+    let query = req.query_string_parameters_ref()?;
+    query
+        .iter()
+        .map(|(name, _)| name)
+        .find(|name| query.all(name).is_some_and(|values| values.len() > 1))
+        .map(str::to_string)
+}
+
 /// A JSON response with the given status.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
     let body = serde_json::to_string(value).map_err(|e| {
@@ -84,6 +104,43 @@ mod tests {
             b = b.header(REQUEST_ID_HEADER, id);
         }
         b.body(Body::Empty).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_query_parameter_given_twice_is_refused_before_the_handler() {
+        use lambda_http::RequestExt;
+        let query = |pairs: &[(&str, &str)]| {
+            let mut map: std::collections::HashMap<String, Vec<String>> = Default::default();
+            for (k, v) in pairs {
+                map.entry(k.to_string()).or_default().push(v.to_string());
+            }
+            get(None).with_query_string_parameters(map)
+        };
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        let resp = serve(
+            query(&[("tag", "a"), ("sender", "x"), ("sender", "y")]),
+            |_, _| async {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                json(StatusCode::OK, &serde_json::json!({}))
+            },
+        )
+        .await;
+        assert_eq!(resp.status(), 400);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        let Body::Text(text) = resp.body() else {
+            panic!("a text body")
+        };
+        assert!(
+            text.contains("\"invalid_parameter\"")
+                && text.contains("sender is given more than once"),
+            "{text}"
+        );
+
+        let resp = serve(query(&[("tag", "a"), ("sender", "x")]), |_, _| async {
+            json(StatusCode::OK, &serde_json::json!({}))
+        })
+        .await;
+        assert_eq!(resp.status(), 200);
     }
 
     #[tokio::test]
