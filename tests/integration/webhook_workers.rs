@@ -66,6 +66,7 @@ fn config(allow_loopback: bool) -> DeliveryConfig {
         outbound: OutboundPolicy {
             allow_loopback,
             allow_http: true,
+            only_loopback: false,
         },
         lease: Duration::from_secs(2),
         requeue_after: Duration::from_secs(1),
@@ -117,6 +118,7 @@ async fn a_name_that_turns_private_after_registration_is_refused_at_connect() {
         let policy = OutboundPolicy {
             allow_loopback: false,
             allow_http: true,
+            only_loopback: false,
         };
         outbound::check_registration("http://rebind.test/hook", policy, &dns)
             .await

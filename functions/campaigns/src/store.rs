@@ -72,16 +72,6 @@ pub async fn unknown_contacts(
     rows.iter().map(|r| row::get(r, "contacts", "id")).collect()
 }
 
-pub async fn time_zone_exists(client: &impl GenericClient, zone: &str) -> Result<bool, DbError> {
-    Ok(client
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
-            &[&zone],
-        )
-        .await?
-        .get(0))
-}
-
 async fn link_templates(
     tx: &Transaction<'_>,
     tenant_id: TenantId,

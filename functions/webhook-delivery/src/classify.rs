@@ -166,6 +166,7 @@ mod tests {
     const LOCAL: OutboundPolicy = OutboundPolicy {
         allow_loopback: true,
         allow_http: true,
+        only_loopback: false,
     };
 
     /// A loopback listener whose connections get `reply` (or nothing, if `None`).

@@ -66,6 +66,7 @@ impl DeliveryConfig {
             outbound: OutboundPolicy {
                 allow_loopback: env.parsed_or("WEBHOOK_ALLOW_LOOPBACK", false)?,
                 allow_http: env.parsed_or("WEBHOOK_ALLOW_HTTP", false)?,
+                only_loopback: env.parsed_or("WEBHOOK_ONLY_LOOPBACK", false)?,
             },
             lease: timeout + Duration::from_secs(15),
             requeue_after: Duration::from_secs(env.parsed_or(

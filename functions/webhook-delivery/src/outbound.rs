@@ -117,12 +117,25 @@ pub struct OutboundPolicy {
     pub allow_loopback: bool,
     /// Accept `http://` URLs at registration (local receivers have no certificate).
     pub allow_http: bool,
+    /// Tests that let a fuzzer choose endpoint URLs: nothing leaves this machine. Only
+    /// loopback addresses are allowed, and no name but `localhost` is even looked up
+    /// (a lookup is itself traffic to the resolver); other names count as not resolving.
+    pub only_loopback: bool,
 }
 
 impl OutboundPolicy {
     /// Whether a delivery may connect to `ip`.
     pub fn allows(&self, ip: IpAddr) -> bool {
-        !is_forbidden(ip) || (self.allow_loopback && ip.to_canonical().is_loopback())
+        let loopback = ip.to_canonical().is_loopback();
+        if self.only_loopback {
+            return loopback;
+        }
+        !is_forbidden(ip) || (self.allow_loopback && loopback)
+    }
+
+    /// Whether `host` (a name, not an address) may be sent to the resolver.
+    pub fn may_look_up(&self, host: &str) -> bool {
+        !self.only_loopback || host.eq_ignore_ascii_case("localhost")
     }
 
     /// Refuses a URL whose host is a forbidden IP literal. The resolver never sees such
@@ -232,6 +245,13 @@ impl<L: Lookup + 'static> Resolve for GuardedResolver<L> {
         let lookup = Arc::clone(&self.lookup);
         let host = name.as_str().to_owned();
         Box::pin(async move {
+            if !policy.may_look_up(&host) {
+                return Err(RefusedAddress {
+                    host,
+                    addresses: Vec::new(),
+                }
+                .into());
+            }
             let found = lookup.lookup(&host).await?;
             if found.is_empty() {
                 return Err(io::Error::new(io::ErrorKind::NotFound, "no addresses").into());
@@ -338,6 +358,9 @@ pub async fn check_registration(
     let Some(host) = url.host_str() else {
         return Err(UrlRefusal::NoHost);
     };
+    if !policy.may_look_up(host) {
+        return Ok(url);
+    }
     match lookup.lookup(host).await {
         Ok(addresses)
             if !addresses.is_empty() && !addresses.iter().any(|ip| policy.allows(*ip)) =>
@@ -360,10 +383,12 @@ mod tests {
     const LOCAL: OutboundPolicy = OutboundPolicy {
         allow_loopback: true,
         allow_http: true,
+        only_loopback: false,
     };
     const STRICT: OutboundPolicy = OutboundPolicy {
         allow_loopback: false,
         allow_http: false,
+        only_loopback: false,
     };
 
     fn ip(text: &str) -> IpAddr {
@@ -600,6 +625,40 @@ mod tests {
             .await
             .unwrap();
         assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
+    #[tokio::test]
+    async fn only_loopback_keeps_every_lookup_and_connection_on_this_machine() {
+        let policy = OutboundPolicy {
+            only_loopback: true,
+            ..LOCAL
+        };
+        let (lookup, calls) = ScriptedLookup::new(vec![vec!["93.184.216.34"]]);
+        let resolver = GuardedResolver::new(policy, lookup);
+        let err = resolve(&resolver, "example.com").await.unwrap_err();
+        assert!(is_refused(&*err), "{err}");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "the name was never looked up"
+        );
+
+        // Registration accepts an unknown name as it would one that does not resolve,
+        // again without asking the resolver; a public literal is refused outright.
+        let (lookup, calls) = ScriptedLookup::new(vec![vec!["93.184.216.34"]]);
+        assert!(check_registration("https://example.com/h", policy, &lookup)
+            .await
+            .is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(matches!(
+            check_registration("https://93.184.216.34/h", policy, &lookup).await,
+            Err(UrlRefusal::ForbiddenAddress(_))
+        ));
+        assert!(policy.allows(ip("127.0.0.1")) && policy.allows(ip("::1")));
+        let addrs = resolve(&GuardedResolver::new(policy, SystemLookup), "localhost")
+            .await
+            .unwrap();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 

@@ -143,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
         outbound: OutboundPolicy {
             allow_loopback: true,
             allow_http: true,
+            only_loopback: false,
         },
         ..DeliveryConfig::default()
     };
