@@ -8,15 +8,15 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres docs-assets chromium fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: dev test venv postgres docs-assets docs example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
 
-dev: postgres docs-assets
+dev: postgres docs
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
 
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres docs-assets chromium fmt lint build template unit-and-integration
+test: venv postgres docs chromium example-runtimes fmt lint build template unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -34,14 +34,28 @@ chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
 
-# Swagger UI's static files for /api/docs, Redocly CLI and playwright-core, from npm
-# (installed again when the lockfile changes).
+# PHP for the guides' PHP examples, which the tests run (Node.js and Python are needed
+# anyway; installed once, as root or by sudo).
+example-runtimes:
+	@command -v php >/dev/null || ($(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq php-cli)
+
+# Swagger UI's static files, Redocly CLI, marked, openapi-to-postmanv2, newman and
+# playwright-core, from npm (installed again when the lockfile changes).
 DOCS_ASSETS := docs/api/node_modules/.package-lock.json
 docs-assets: $(DOCS_ASSETS)
 
 $(DOCS_ASSETS): docs/api/package-lock.json
 	npm ci --prefix docs/api --no-audit --no-fund
 	touch $@
+
+# The documentation site (docs/api/dist): reference, guides, Postman collection.
+DOCS_SITE := docs/api/dist/api/docs/index.html
+docs: $(DOCS_SITE)
+
+$(DOCS_SITE): $(DOCS_ASSETS) openapi.yaml docs/api/build.mjs docs/api/index.html docs/api/init.js \
+              docs/api/guides.css $(wildcard docs/guides/*.md docs/examples/*/*)
+	node docs/api/build.mjs
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -56,7 +70,7 @@ build:
 unit-and-integration: venv postgres
 	PM_VENV=$(abspath $(VENV)) infra/scripts/test-summary.sh $(CARGO) test --workspace
 
-template: venv docs-assets
+template: venv docs
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
 	docs/api/node_modules/.bin/redocly lint openapi.yaml --format=summary
 	$(VENV)/bin/cfn-lint template.yaml

@@ -40,8 +40,29 @@ try {
   await status.waitFor({ timeout: 15_000 });
   const code = (await status.innerText()).trim();
   if (code !== "200") throw new Error(`Try it out answered ${code}`);
+
+  // The guides, from the reference's own link: each renders with its title, and the
+  // examples are there in the four languages.
+  // (Swagger UI opens description links in a new tab; follow the href here.)
+  const link = await page.locator(".info a", { hasText: "Guides" }).first().getAttribute("href");
+  await page.goto(new URL(link, page.url()).href);
+  await page.waitForSelector("main h1", { timeout: 15_000 });
+  const guides = await page.locator("nav li a").evaluateAll((links) => links.map((a) => a.href));
+  const titles = [];
+  for (const href of guides) {
+    await page.goto(href);
+    const title = (await page.locator("main h1").first().innerText()).trim();
+    if (!title) throw new Error(`${href} has no title`);
+    titles.push(title);
+  }
+  await page.goto(`${base}/api/docs/guides/getting-started.html`);
+  const tabs = await page.locator(".example summary").allInnerTexts();
+  for (const language of ["cURL", "Node.js", "Python", "PHP"]) {
+    if (!tabs.includes(language)) throw new Error(`getting started has no ${language} example`);
+  }
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-guide.png"), fullPage: false });
   if (elsewhere.length > 0) throw new Error(`requests left the server: ${elsewhere.join(", ")}`);
-  console.log(JSON.stringify({ operations: listed, try_it_out: Number(code) }));
+  console.log(JSON.stringify({ operations: listed, try_it_out: Number(code), guides: titles }));
 } finally {
   await browser.close();
 }

@@ -53,6 +53,27 @@ async fn swagger_ui_and_the_contract_are_served_without_the_internet() {
         }
     }
     assert_eq!(loaded, 5, "icon, stylesheet, bundle, preset, init");
+
+    // The guides and the Postman collection come from the same built site.
+    for guides in [
+        "/api/docs/guides",
+        "/api/docs/guides/",
+        "/api/docs/guides/index.html",
+    ] {
+        let (status, content_type, page) = fetch(&sys, get.clone(), guides).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "text/html; charset=utf-8"),
+            "{guides}"
+        );
+        assert!(String::from_utf8(page)
+            .unwrap()
+            .contains("getting-started.html"));
+    }
+    let (status, _, collection) = fetch(&sys, get.clone(), "/api/docs/postman.json").await;
+    assert_eq!(status, 200);
+    let collection: Value = serde_json::from_slice(&collection).unwrap();
+    assert_eq!(collection["info"]["name"], "PenguinMails Integrations API");
     let (_, _, init) = fetch(&sys, get.clone(), "/api/docs/init.js").await;
     assert!(String::from_utf8(init)
         .unwrap()
@@ -93,7 +114,9 @@ async fn swagger_ui_and_the_contract_are_served_without_the_internet() {
     // Only the page's own files: nothing else of the package or the disk.
     for path in [
         "/api/docs/package.json",
-        "/api/docs/index.html",
+        "/api/docs/guides/../../../Cargo.toml",
+        "/api/docs/guides/missing.html",
+        "/api/docs/.hidden.html",
         "/api/docs/../../Cargo.toml",
         "/api/docs/%2e%2e/%2e%2e/Cargo.toml",
         "/api/docs/swagger-ui-bundle.js.map",
@@ -158,6 +181,20 @@ async fn the_reference_renders_and_try_it_out_works_in_chromium() {
     let result: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(result["operations"], expected);
     assert_eq!(result["try_it_out"], 200);
+    let guides: Vec<&str> = result["guides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let sources = std::fs::read_dir(workspace_root().join("docs/guides"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        guides.len(),
+        sources,
+        "every guide is linked and renders: {guides:?}"
+    );
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
     sys.stop().await;
 }

@@ -582,3 +582,26 @@ fn the_tracking_key_has_one_name() {
         pm_email_delivery::TRACKING_KEY_PATH
     );
 }
+
+/// The time zones openapi.yaml offers are exactly the ones the code accepts (chrono-tz's
+/// list, which the campaign sender and analytics read zones with).
+#[test]
+fn the_time_zone_list_is_the_one_the_code_reads() {
+    let spec = yaml("openapi.yaml");
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["TimeZone"]["enum"]
+        .as_sequence()
+        .expect("openapi.yaml has components.schemas.TimeZone.enum")
+        .iter()
+        .map(|zone| zone.as_str().unwrap().to_string())
+        .collect();
+    let accepted: BTreeSet<String> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| zone.name().to_string())
+        .collect();
+    let missing: Vec<_> = accepted.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&accepted).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "openapi.yaml TimeZone: missing {missing:?}, not accepted {extra:?}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod analytics;
+mod api_contract;
 mod api_docs;
 mod api_keys;
 mod bounded_work;

@@ -1,34 +1,23 @@
-//! The API reference: Swagger UI at `/api/docs`, over `/api/openapi.yaml` (the file in
-//! the repository, as it is) and `/api/openapi.json` (the same contract, with this server
-//! listed first so "Try it out" calls it). Swagger UI's assets come from the
-//! `swagger-ui-dist` npm package (`docs/api/`, installed by `make dev` and `make test`);
-//! nothing is fetched from the internet. Every file is static: in AWS they can be served
-//! as they are from a bucket.
+//! The API documentation: Swagger UI at `/api/docs`, the guides at `/api/docs/guides/`,
+//! the Postman collection at `/api/docs/postman.json`, over `/api/openapi.yaml` (the file
+//! in the repository, as it is) and `/api/openapi.json` (the same contract, with this
+//! server listed first so "Try it out" calls it).
+//!
+//! Everything under `/api/docs/` is the static site `docs/api/build.mjs` writes to
+//! `docs/api/dist` (`make docs`, which `make dev` and `make test` run): Swagger UI's files
+//! from its npm package, the guides rendered from Markdown, the collection converted from
+//! the spec. Nothing is fetched from the internet, and in AWS the same tree is served from
+//! a bucket.
 
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use http::StatusCode;
 use pm_http::{ApiError, Body, Code, Response};
 
 const OPENAPI_YAML: &str = include_str!("../../../openapi.yaml");
-const INDEX_HTML: &str = include_str!("../../../docs/api/index.html");
-const INIT_JS: &str = include_str!("../../../docs/api/init.js");
-/// Where `npm ci --prefix docs/api` puts Swagger UI's files.
-const ASSETS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../docs/api/node_modules/swagger-ui-dist"
-);
-/// The package's files the page loads (nothing else is served from it).
-const ASSET_FILES: &[(&str, &str)] = &[
-    ("swagger-ui.css", "text/css; charset=utf-8"),
-    ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-    (
-        "swagger-ui-standalone-preset.js",
-        "text/javascript; charset=utf-8",
-    ),
-    ("favicon-32x32.png", "image/png"),
-    ("favicon-16x16.png", "image/png"),
-];
+/// Where `docs/api/build.mjs` writes the site.
+const SITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api/dist");
 
 static OPENAPI: LazyLock<serde_json::Value> = LazyLock::new(|| {
     serde_yaml::from_str(OPENAPI_YAML).expect("openapi.yaml parses (a test checks it)")
@@ -52,10 +41,6 @@ pub fn respond(
         return Err(ApiError::method_not_allowed(&["GET", "HEAD"]));
     }
     match path {
-        "/api/docs" | "/api/docs/" => {
-            file("text/html; charset=utf-8", Body::Text(INDEX_HTML.into()))
-        }
-        "/api/docs/init.js" => file("text/javascript; charset=utf-8", Body::Text(INIT_JS.into())),
         "/api/openapi.yaml" => file(
             "application/yaml; charset=utf-8",
             Body::Text(OPENAPI_YAML.into()),
@@ -74,25 +59,59 @@ pub fn respond(
             let text = serde_json::to_string(&spec).map_err(|_| ApiError::internal())?;
             file("application/json", Body::Text(text))
         }
-        _ => asset(path.trim_start_matches("/api/docs/")),
+        _ => site_file(path),
     }
 }
 
-fn asset(name: &str) -> Result<Response<Body>, ApiError> {
-    let Some((name, content_type)) = ASSET_FILES.iter().find(|(file, _)| *file == name) else {
-        return Err(ApiError::not_found(format!(
-            "no documentation file {name:?}"
-        )));
+/// A file of the built site: `/api/docs` and `/api/docs/guides` are their folders'
+/// `index.html`; other names are plain file names, one or two levels deep.
+fn site_file(path: &str) -> Result<Response<Body>, ApiError> {
+    let relative = match path.trim_end_matches('/') {
+        "/api/docs" => "index.html".to_string(),
+        "/api/docs/guides" => "guides/index.html".to_string(),
+        other => other.trim_start_matches("/api/docs/").to_string(),
     };
-    match std::fs::read(format!("{ASSETS}/{name}")) {
-        Ok(bytes) => file(content_type, Body::Binary(bytes)),
-        Err(_) => Err(ApiError::new(
+    let segments: Vec<&str> = relative.split('/').collect();
+    let plain = |segment: &&str| {
+        !segment.is_empty()
+            && !segment.starts_with('.')
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    let Some(content_type) =
+        content_type(&relative).filter(|_| segments.len() <= 2 && segments.iter().all(plain))
+    else {
+        return Err(not_found(&relative));
+    };
+    let site = PathBuf::from(SITE);
+    if !site.join("api/docs/index.html").exists() {
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             Code::ServiceUnavailable,
-            "Documentation assets missing",
-            "Swagger UI's files are not installed: run `npm ci --prefix docs/api` (make dev does)",
-        )),
+            "Documentation not built",
+            "the documentation site is not built: run `make docs` (make dev does)",
+        ));
     }
+    match std::fs::read(site.join("api/docs").join(&relative)) {
+        Ok(bytes) => file(content_type, Body::Binary(bytes)),
+        Err(_) => Err(not_found(&relative)),
+    }
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("no documentation file {name:?}"))
+}
+
+fn content_type(name: &str) -> Option<&'static str> {
+    Some(match name.rsplit_once('.')?.1 {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        _ => return None,
+    })
 }
 
 /// A Host header fit to put in a URL: a name or address and a port, nothing else.
