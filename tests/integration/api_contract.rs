@@ -41,9 +41,8 @@ fn explain(output: &Output) -> String {
 }
 
 /// Every operation, every phase (examples, coverage, fuzzing, stateful sequences along
-/// the spec's links), and every check but `positive_data_acceptance` (see
-/// tests/contract/schemathesis.toml for why that one is not on yet). A fixed seed keeps
-/// CI repeatable; `make contract SEED=random` explores further.
+/// the spec's links), every check, plus tests/contract/hooks.py's own. A fixed seed keeps
+/// CI repeatable; `PM_CONTRACT_SEED=random` explores further.
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_no_difference_between_the_spec_and_the_server() {
     let sys = system_for_generated_requests().await;

@@ -198,3 +198,51 @@ async fn the_reference_renders_and_try_it_out_works_in_chromium() {
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
     sys.stop().await;
 }
+
+/// In AWS the built site is served from a bucket through CloudFront, whose viewer-request
+/// function (in template.yaml) maps the folder paths readers use to index files. The
+/// function's own code, run in Node against the built tree, lands every path on a file.
+#[tokio::test]
+async fn the_cloudfront_function_maps_every_docs_path_to_a_built_file() {
+    let template: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap(),
+    )
+    .unwrap();
+    let code = template["Resources"]["DocsIndexFunction"]["Properties"]["FunctionCode"]
+        .as_str()
+        .expect("template.yaml has DocsIndexFunction's code");
+    let paths = [
+        "/api/docs",
+        "/api/docs/",
+        "/api/docs/guides",
+        "/api/docs/guides/",
+        "/api/docs/guides/webhooks.html",
+        "/api/docs/init.js",
+        "/api/docs/postman.json",
+        "/api/openapi.json",
+        "/api/openapi.yaml",
+    ];
+    let script = format!(
+        "{code}\nconsole.log(JSON.stringify({paths:?}.map((uri) => handler({{ request: {{ uri }} }}).uri)));"
+    );
+    let output = tokio::process::Command::new("node")
+        .args(["-e", &script])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mapped: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let site = workspace_root().join("docs/api/dist");
+    for (path, key) in paths.iter().zip(&mapped) {
+        assert!(
+            site.join(key.trim_start_matches('/')).is_file(),
+            "{path} -> {key}: no such file in docs/api/dist (make docs builds it)"
+        );
+    }
+    assert_eq!(mapped[0], "/api/docs/index.html");
+    assert_eq!(mapped[3], "/api/docs/guides/index.html");
+}

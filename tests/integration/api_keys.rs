@@ -497,12 +497,26 @@ async fn usage_counts_requests_and_errors_per_key() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(hourly["data"].as_array().unwrap().len(), 25);
-    let far = format!("{KEYS}/{id}/usage?from=1600-01-01T00:00:00Z");
-    let (status, _, problem) = sys.call(Method::GET, &far, sys.owner(), None).await;
-    assert_eq!(
-        (status.as_u16(), problem["code"].as_str()),
-        (400, Some("invalid_parameter"))
-    );
+    for (query, code) in [
+        ("from=1600-01-01T00:00:00Z", "invalid_parameter"),
+        ("to=2200-01-01T00:00:00Z", "invalid_parameter"),
+        (
+            "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            "invalid_range",
+        ),
+        (
+            "granularity=minute&from=2026-01-01T00:00:00Z&to=2026-01-02T00:01:00Z",
+            "range_too_long",
+        ),
+    ] {
+        let url = format!("{KEYS}/{id}/usage?{query}");
+        let (status, _, problem) = sys.call(Method::GET, &url, sys.owner(), None).await;
+        assert_eq!(
+            (status.as_u16(), problem["code"].as_str()),
+            (400, Some(code)),
+            "{query}"
+        );
+    }
     let (status, _, problem) = sys
         .call(
             Method::GET,

@@ -1,4 +1,4 @@
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
 use http::StatusCode;
 use pm_auth::dashboard::SessionAuth;
 use pm_auth::store::RESOURCE;
@@ -51,26 +51,29 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
         Granularity::Hour => TimeDelta::hours(24),
     };
     let from = timestamp_param(req, "from")?.unwrap_or(to - default_span);
-    // Whole buckets: from rounds down, to rounds up (a partial bucket is included).
     let out_of_range = || {
         bad_parameter(
             Code::InvalidParameter,
-            "from and to must fall between 1970 and 2200",
+            "from and to must fall in the years 1970 to 2199",
         )
     };
+    if [from, to]
+        .iter()
+        .any(|t| !(1970..=2199).contains(&t.year()))
+    {
+        return Err(out_of_range());
+    }
+    // Whole buckets: from rounds down, to rounds up (a partial bucket is included).
     let from = from.duration_trunc(step).map_err(|_| out_of_range())?;
     let to_floor = to.duration_trunc(step).map_err(|_| out_of_range())?;
     let to = if to_floor == to { to } else { to_floor + step };
     if from >= to {
-        return Err(bad_parameter(
-            Code::InvalidParameter,
-            "from must be before to",
-        ));
+        return Err(bad_parameter(Code::InvalidRange, "from must be before to"));
     }
     let points = (to - from).num_seconds() / step.num_seconds();
     if points > 1440 {
         return Err(bad_parameter(
-            Code::InvalidParameter,
+            Code::RangeTooLong,
             format!(
                 "the window holds {points} {}s; at most 1440 fit in one response",
                 granularity.as_str()
@@ -145,22 +148,25 @@ mod tests {
     }
 
     #[test]
-    fn bad_windows_are_400() {
-        for pairs in [
-            vec![("granularity", "day")],
-            vec![("from", "yesterday")],
-            vec![
-                ("from", "2026-11-27T10:00:00Z"),
-                ("to", "2026-11-27T09:00:00Z"),
-            ],
-            vec![("granularity", "minute"), ("from", "2026-11-20T00:00:00Z")],
+    fn bad_windows_are_400_with_their_code() {
+        for (pairs, code) in [
+            (vec![("granularity", "day")], "invalid_parameter"),
+            (vec![("from", "yesterday")], "invalid_parameter"),
+            (vec![("from", "1969-12-31T23:00:00Z")], "invalid_parameter"),
+            (
+                vec![
+                    ("from", "2026-11-27T10:00:00Z"),
+                    ("to", "2026-11-27T09:00:00Z"),
+                ],
+                "invalid_range",
+            ),
+            (
+                vec![("granularity", "minute"), ("from", "2026-11-20T00:00:00Z")],
+                "range_too_long",
+            ),
         ] {
             let e = window(&req(&pairs), now()).err().unwrap();
-            assert_eq!(
-                (e.status.as_u16(), e.code),
-                (400, "invalid_parameter"),
-                "{pairs:?}"
-            );
+            assert_eq!((e.status.as_u16(), e.code), (400, code), "{pairs:?}");
         }
     }
 }

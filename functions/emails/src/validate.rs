@@ -160,7 +160,9 @@ fn content(input: &mut SendInput, errors: &mut Vec<FieldError>) -> Option<Conten
                 return None;
             };
             let variables = match input.variables.take() {
-                None | Some(serde_json::Value::Null) => serde_json::Map::new(),
+                // `object_or_null` reads `null` as None and anything not an object as
+                // Some(null), which the arm below refuses.
+                None => serde_json::Map::new(),
                 Some(serde_json::Value::Object(map)) => map,
                 Some(_) => {
                     errors.push(FieldError::new(
@@ -174,7 +176,8 @@ fn content(input: &mut SendInput, errors: &mut Vec<FieldError>) -> Option<Conten
             Some(Content::Template { id, variables })
         }
         (None, _) => {
-            if input.variables.as_ref().is_some_and(|v| !v.is_null()) {
+            // Some(null) is a non-object `variables`: refused here too, not ignored.
+            if input.variables.is_some() {
                 errors.push(FieldError::new(
                     "variables",
                     "conflicting_fields",
@@ -277,7 +280,8 @@ fn string_map(
     errors: &mut Vec<FieldError>,
 ) -> Vec<(String, String)> {
     let map = match raw {
-        None | Some(serde_json::Value::Null) => return Vec::new(),
+        // `object_or_null`: None is `null` or absent; Some(null) was not an object.
+        None => return Vec::new(),
         Some(serde_json::Value::Object(map)) => map,
         Some(_) => {
             errors.push(FieldError::new(field, "invalid_type", "must be an object"));
@@ -487,6 +491,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(valid.to, Recipient::Address("ada@example.com".into()));
+    }
+
+    #[test]
+    fn maps_that_are_not_objects_are_refused_and_null_is_absent() {
+        let base = serde_json::json!({
+            "from": {"email": "pat@acme.io"}, "to": "ada@example.com", "subject": "Hi", "text": "Hello"
+        });
+        for field in ["headers", "metadata"] {
+            for wrong in [
+                serde_json::json!([null, null]),
+                serde_json::json!(true),
+                serde_json::json!("x"),
+            ] {
+                let mut json = base.clone();
+                json[field] = wrong.clone();
+                assert_eq!(
+                    codes(json),
+                    [(field.to_string(), "invalid_type".to_string())],
+                    "{field}: {wrong}"
+                );
+            }
+            let mut json = base.clone();
+            json[field] = serde_json::Value::Null;
+            assert!(send(input(json), Utc::now()).is_ok(), "{field}: null");
+        }
+        let mut json = base.clone();
+        json["template_id"] = serde_json::json!("5b3f4f0e-8c1a-4d0e-9a51-2f6f1f9d2c11");
+        json["variables"] = serde_json::json!([1]);
+        json.as_object_mut().unwrap().remove("subject");
+        json.as_object_mut().unwrap().remove("text");
+        assert!(codes(json).contains(&("variables".to_string(), "invalid_type".to_string())));
     }
 
     #[test]
