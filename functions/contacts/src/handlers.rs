@@ -30,7 +30,7 @@ fn filters(req: &Request) -> Result<Filters, ApiError> {
             raw.parse::<ContactStatus>().map_err(|_| {
                 bad_parameter(
                     Code::InvalidParameter,
-                    format!("status must be subscribed, unsubscribed or bounced (got {raw:?})"),
+                    format!("status must be subscribed, unsubscribed, bounced or complained (got {raw:?})"),
                 )
             })
         })
