@@ -426,3 +426,129 @@ async fn a_dashboard_session_manages_webhooks_and_members_only_look() {
     assert_eq!(status, 200);
     sys.stop().await;
 }
+
+/// `GET /api/v1/events`: what happened, newest first, each as its webhook body, whether
+/// or not a webhook wanted it; filtered by type, paged, and another tenant's never shown.
+#[tokio::test]
+async fn recent_events_are_listed_newest_first_as_webhooks_receive_them() {
+    use pm_auth::session::Role;
+    use pm_tests::webhooks::contact;
+    let sys = Sys::start().await;
+    let mut emails = Vec::new();
+    for n in 0..3 {
+        let email = format!("event{n}@example.org");
+        contact(&sys, &email).await;
+        emails.push(email);
+    }
+    let first = sys
+        .call(Method::GET, "/api/v1/contacts", sys.key(), None)
+        .await
+        .2["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, _) = sys
+        .call(
+            Method::PUT,
+            &format!("/api/v1/contacts/{first}"),
+            sys.key(),
+            Some(json!({"email": "event2@example.org", "first_name": "Changed"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, _, all) = sys
+        .call(Method::GET, "/api/v1/events", sys.key(), None)
+        .await;
+    assert_eq!(status, 200, "{all}");
+    let types: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "contact.updated",
+            "contact.created",
+            "contact.created",
+            "contact.created"
+        ]
+    );
+    let newest = &all["data"][0];
+    assert_eq!(newest["data"]["first_name"], "Changed");
+    let stored = sys.events(&first).await;
+    let (_, payload) = stored.last().unwrap();
+    assert_eq!(&newest["data"], payload, "the body a webhook gets");
+    assert!(newest["id"].as_str().is_some() && newest["created_at"].as_str().is_some());
+
+    // One type, two at a time: the three creations, newest first, over two pages.
+    let (_, _, page) = sys
+        .call(
+            Method::GET,
+            "/api/v1/events?type=contact.created&limit=2",
+            sys.key(),
+            None,
+        )
+        .await;
+    let cursor = page["pagination"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, _, rest) = sys
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?type=contact.created&limit=2&cursor={cursor}"),
+            sys.key(),
+            None,
+        )
+        .await;
+    let created: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["data"].as_array().unwrap())
+        .map(|e| e["data"]["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "event2@example.org",
+            "event1@example.org",
+            "event0@example.org"
+        ]
+    );
+    assert_eq!(rest["pagination"]["has_more"], false);
+
+    let (status, _, problem) = sys
+        .call(
+            Method::GET,
+            "/api/v1/events?type=contact.exploded",
+            sys.key(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
+
+    // Another tenant sees none of these; a key without manage_webhooks is refused.
+    let (_, other) = sys.other_tenant(Role::Owner).await;
+    let (status, _, theirs) = sys.call(Method::GET, "/api/v1/events", &other, None).await;
+    assert_eq!(
+        (status.as_u16(), theirs["data"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    let narrow = pm_tests::system::secret(
+        &sys.create_key(sys.owner(), "contacts only", &["manage_contacts"])
+            .await,
+    );
+    let (status, _, problem) = sys.call(Method::GET, "/api/v1/events", &narrow, None).await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+    sys.stop().await;
+}

@@ -333,6 +333,14 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/api/v1/events",
+        function: "ListEventsFunction",
+        binary: "list_events",
+        access: Access::KeyOrSession(Scope::ManageWebhooks),
+        handler: |req, _, app| Box::pin(pm_webhooks::events(req, &app.webhooks)),
+    },
+    Route {
+        method: "GET",
         path: "/api/v1/webhooks/{id}/deliveries",
         function: "ListWebhookDeliveriesFunction",
         binary: "list_webhook_deliveries",
