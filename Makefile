@@ -8,7 +8,7 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres docs-assets docs example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: dev test venv postgres docs-assets docs zapier-deps example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
 
 dev: postgres docs
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
@@ -16,7 +16,7 @@ dev: postgres docs
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres docs chromium example-runtimes fmt lint build template unit-and-integration
+test: venv postgres docs zapier-deps chromium example-runtimes fmt lint build template unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -47,6 +47,14 @@ docs-assets: $(DOCS_ASSETS)
 
 $(DOCS_ASSETS): docs/api/package-lock.json
 	npm ci --prefix docs/api --no-audit --no-fund
+	touch $@
+
+# The Zapier app's packages (zapier-platform-core and -cli; a Node 22 binary on Linux x64).
+ZAPIER_DEPS := integrations/zapier/node_modules/.package-lock.json
+zapier-deps: $(ZAPIER_DEPS)
+
+$(ZAPIER_DEPS): integrations/zapier/package-lock.json
+	npm ci --prefix integrations/zapier --no-audit --no-fund
 	touch $@
 
 # The documentation site (docs/api/dist): reference, guides, Postman collection.

@@ -27,3 +27,4 @@ mod templates;
 mod webhook_delivery;
 mod webhook_workers;
 mod webhooks_api;
+mod zapier_app;

@@ -93,7 +93,8 @@ impl EventType {
                 "contact_id": "5b3f4f0e-8c1a-4d0e-9a51-2f6f1f9d2c11",
                 "to": "ada@example.com",
                 "subject": "Welcome aboard, Ada",
-                "tags": ["vip"]
+                "tags": ["vip"],
+                "metadata": {"crm_id": "4711"}
             });
             if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
                 base.extend(extra.clone());
