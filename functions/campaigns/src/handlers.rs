@@ -2,7 +2,7 @@ use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, EventType, TenantId};
-use pm_http::list::{bad_parameter, query_param};
+use pm_http::list::{parsed_param, query_param};
 use pm_http::resource::no_content;
 use pm_http::{json, ApiError, Body, Code, FieldError, Request, Response};
 use pm_store::{begin, commit, outbox, Transaction};
@@ -94,16 +94,11 @@ async fn locked(
 pub async fn list(req: Request, auth: &ApiKeyAuth) -> Result<Response<Body>, ApiError> {
     auth.guard(req, &RESOURCE, |cx: Ctx| async move {
         let list = cx.list_request()?;
-        let status = query_param(&cx.req, "status")
-            .map(|raw| {
-                raw.parse::<CampaignStatus>().map_err(|_| {
-                    bad_parameter(
-                        Code::InvalidParameter,
-                        format!("status must be draft, active, paused or completed (got {raw:?})"),
-                    )
-                })
-            })
-            .transpose()?;
+        let status = parsed_param::<CampaignStatus>(
+            &cx.req,
+            "status",
+            "draft, active, paused or completed",
+        )?;
         let name = query_param(&cx.req, "name").filter(|n| !n.is_empty());
         let client = cx.db().client().await?;
         let rows = store::list(&**client, cx.tenant_id(), status, name, &list).await?;

@@ -2,7 +2,7 @@ use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{ContactId, EventType, WorkspaceId};
-use pm_http::list::{bad_parameter, query_param, timestamp_param};
+use pm_http::list::{bad_parameter, parsed_param, query_param, timestamp_param};
 use pm_http::resource::no_content;
 use pm_http::{json, ApiError, Body, Code, Request, Response};
 use pm_store::{begin, commit, outbox};
@@ -25,26 +25,12 @@ fn event_data(contact: &Contact) -> serde_json::Value {
 }
 
 fn filters(req: &Request) -> Result<Filters, ApiError> {
-    let status = query_param(req, "status")
-        .map(|raw| {
-            raw.parse::<ContactStatus>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("status must be subscribed, unsubscribed, bounced or complained (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()?;
-    let workspace_id = query_param(req, "workspace")
-        .map(|raw| {
-            raw.parse::<WorkspaceId>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("workspace must be a UUID (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()?;
+    let status = parsed_param::<ContactStatus>(
+        req,
+        "status",
+        "subscribed, unsubscribed, bounced or complained",
+    )?;
+    let workspace_id = parsed_param::<WorkspaceId>(req, "workspace", "a UUID")?;
     Ok(Filters {
         email: query_param(req, "email"),
         tag: query_param(req, "tag"),

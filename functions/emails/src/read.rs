@@ -4,42 +4,21 @@ use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Ctx};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{CampaignId, ContactId, EmailId};
-use pm_http::list::{bad_parameter, query_param, timestamp_param};
-use pm_http::{json, ApiError, Body, Code, Request, Response};
+use pm_http::list::{parsed_param, query_param, timestamp_param};
+use pm_http::{json, ApiError, Body, Request, Response};
 
 use crate::model::EmailStatus;
 use crate::RESOURCE;
 use pm_email_delivery::store::{self, Filters};
 
-fn uuid_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
-    query_param(req, name)
-        .map(|raw| {
-            raw.parse::<T>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("{name} must be a UUID (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()
-}
-
 fn filters(req: &Request) -> Result<Filters, ApiError> {
-    let status = query_param(req, "status")
-        .map(|raw| {
-            raw.parse::<EmailStatus>().map_err(|_| {
-                let names: Vec<&str> = EmailStatus::ALL.iter().map(|s| s.as_str()).collect();
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("status must be one of {} (got {raw:?})", names.join(", ")),
-                )
-            })
-        })
-        .transpose()?;
+    let names: Vec<&str> = EmailStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let status =
+        parsed_param::<EmailStatus>(req, "status", &format!("one of {}", names.join(", ")))?;
     Ok(Filters {
         status,
-        campaign_id: uuid_param::<CampaignId>(req, "campaign_id")?,
-        contact_id: uuid_param::<ContactId>(req, "contact_id")?,
+        campaign_id: parsed_param::<CampaignId>(req, "campaign_id", "a UUID")?,
+        contact_id: parsed_param::<ContactId>(req, "contact_id", "a UUID")?,
         recipient: query_param(req, "recipient").filter(|r| !r.is_empty()),
         tag: query_param(req, "tag").filter(|t| !t.is_empty()),
         created_after: timestamp_param(req, "created_after")?,

@@ -7,8 +7,8 @@ use http::StatusCode;
 use pm_auth::Ctx;
 use pm_domain::paging::{timestamp_value, ListRequest};
 use pm_domain::{EventId, EventType, TenantId};
-use pm_http::list::{bad_parameter, list_request, query_param};
-use pm_http::{json, ApiError, Body, Code, Request, Response};
+use pm_http::list::{list_request, parsed_param};
+use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::select::Select;
 use pm_store::{row, DbError};
 use serde::Serialize;
@@ -31,16 +31,11 @@ pub async fn events(req: Request, api: &WebhooksApi) -> Result<Response<Body>, A
     api.auth
         .guard_key_or_session(req, &EVENTS, &api.sessions, |cx: Ctx| async move {
             let list = list_request(&cx.req, &EVENTS.sorting)?;
-            let event_type = query_param(&cx.req, "type")
-                .map(|raw| {
-                    raw.parse::<EventType>().map_err(|_| {
-                        bad_parameter(
-                            Code::InvalidParameter,
-                            format!("type must be an event type (got {raw:?}); see GET /api/v1/webhooks/event-types"),
-                        )
-                    })
-                })
-                .transpose()?;
+            let event_type = parsed_param::<EventType>(
+                &cx.req,
+                "type",
+                "an event type (see GET /api/v1/webhooks/event-types)",
+            )?;
             let client = cx.db().client().await?;
             let rows = recent(&**client, cx.tenant_id(), event_type, &list).await?;
             let page = list.page(rows, |e| (timestamp_value(&e.created_at), e.id.as_uuid()));

@@ -4,9 +4,9 @@ use pm_auth::{Ctx, Principal};
 use pm_domain::paging::timestamp_value;
 use pm_domain::{EventId, EventType, WebhookId};
 use pm_http::bounded::Bounded;
-use pm_http::list::{bad_parameter, query_param};
+use pm_http::list::parsed_param;
 use pm_http::resource::no_content;
-use pm_http::{json, ApiError, Body, Code, Request, Response};
+use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::{begin, commit};
 use pm_webhook_delivery::attempt::{self, Outgoing};
 use pm_webhook_delivery::model::WebhookState;
@@ -77,36 +77,10 @@ pub async fn create(req: Request, api: &WebhooksApi) -> Result<Response<Body>, A
 }
 
 fn list_filters(req: &Request) -> Result<WebhookFilters, ApiError> {
-    let enabled = query_param(req, "enabled")
-        .map(|raw| match raw.as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(bad_parameter(
-                Code::InvalidParameter,
-                format!("enabled must be true or false (got {raw:?})"),
-            )),
-        })
-        .transpose()?;
-    let state = query_param(req, "state")
-        .map(|raw| {
-            raw.parse::<WebhookState>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("state must be healthy, degraded, failing or disabled (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()?;
-    let event_type = query_param(req, "event_type")
-        .map(|raw| {
-            raw.parse::<EventType>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("event_type must be an event type (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()?;
+    let enabled = parsed_param::<bool>(req, "enabled", "true or false")?;
+    let state =
+        parsed_param::<WebhookState>(req, "state", "healthy, degraded, failing or disabled")?;
+    let event_type = parsed_param::<EventType>(req, "event_type", "an event type")?;
     Ok(WebhookFilters {
         enabled,
         state,

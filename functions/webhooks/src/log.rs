@@ -6,7 +6,7 @@ use http::StatusCode;
 use pm_auth::Ctx;
 use pm_domain::paging::timestamp_value;
 use pm_domain::{DeliveryId, DeliveryMessage, EventType, WebhookId};
-use pm_http::list::{bad_parameter, list_request, query_param, timestamp_param};
+use pm_http::list::{list_request, parsed_param, timestamp_param};
 use pm_http::{json, ApiError, Body, Code, FieldError, Request, RequestExt, Response};
 use pm_ports::queue::{catalog, MAX_BATCH};
 use pm_webhook_delivery::deliveries;
@@ -31,23 +31,6 @@ fn delivery_id(req: &Request) -> Result<DeliveryId, ApiError> {
         .map_err(|_| DELIVERIES.not_found(format_args!("{raw:?}")))
 }
 
-fn parsed<T: std::str::FromStr>(
-    req: &Request,
-    name: &str,
-    what: &str,
-) -> Result<Option<T>, ApiError> {
-    query_param(req, name)
-        .map(|raw| {
-            raw.parse::<T>().map_err(|_| {
-                bad_parameter(
-                    Code::InvalidParameter,
-                    format!("{name} must be {what} (got {raw:?})"),
-                )
-            })
-        })
-        .transpose()
-}
-
 /// `GET /api/v1/webhooks/{id}/deliveries` (filters `status`, `event_type`,
 /// `created_after`, `created_before`), newest first.
 pub async fn deliveries(req: Request, api: &WebhooksApi) -> Result<Response<Body>, ApiError> {
@@ -56,12 +39,12 @@ pub async fn deliveries(req: Request, api: &WebhooksApi) -> Result<Response<Body
             let webhook = webhook(&cx).await?;
             let list = list_request(&cx.req, &DELIVERIES.sorting)?;
             let filters = DeliveryFilters {
-                status: parsed::<DeliveryStatus>(
+                status: parsed_param::<DeliveryStatus>(
                     &cx.req,
                     "status",
                     "pending, sending, retrying, succeeded or failed",
                 )?,
-                event_type: parsed::<EventType>(&cx.req, "event_type", "an event type")?,
+                event_type: parsed_param::<EventType>(&cx.req, "event_type", "an event type")?,
                 created_after: timestamp_param(&cx.req, "created_after")?,
                 created_before: timestamp_param(&cx.req, "created_before")?,
             };
@@ -175,7 +158,7 @@ pub async fn stats(req: Request, api: &WebhooksApi) -> Result<Response<Body>, Ap
     api.auth
         .guard_key_or_session(req, &RESOURCE, &api.sessions, |cx: Ctx| async move {
             let webhook = webhook(&cx).await?;
-            let window = parsed::<StatsWindow>(&cx.req, "window", "1h, 24h or 7d")?
+            let window = parsed_param::<StatsWindow>(&cx.req, "window", "1h, 24h or 7d")?
                 .unwrap_or(StatsWindow::Day);
             let client = cx.db().client().await?;
             json(

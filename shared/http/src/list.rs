@@ -53,7 +53,26 @@ pub fn timestamp_param(
         .transpose()
 }
 
-/// One query parameter (the first, if repeated).
+/// An optional query parameter read as `T`: absent is None; one that does not parse is
+/// 400 `invalid_parameter` saying `{name} must be {what}` and what was given.
+pub fn parsed_param<T: std::str::FromStr>(
+    req: &Request,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
+    query_param(req, name)
+        .map(|raw| {
+            raw.parse::<T>().map_err(|_| {
+                bad_parameter(
+                    Code::InvalidParameter,
+                    format!("{name} must be {what} (got {raw:?})"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// One query parameter (repeats are refused before any handler runs).
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name).map(str::to_string))
@@ -169,6 +188,22 @@ mod tests {
 
     fn code(pairs: &[(&str, &str)]) -> &'static str {
         parse(pairs).unwrap_err().code
+    }
+
+    #[test]
+    fn a_parsed_parameter_is_absent_read_or_a_400_saying_what_it_must_be() {
+        let req = with_query(&[("enabled", "true"), ("window", "2h")]);
+        assert_eq!(
+            parsed_param::<bool>(&req, "enabled", "true or false").unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            parsed_param::<bool>(&req, "missing", "true or false").unwrap(),
+            None
+        );
+        let e = parsed_param::<u8>(&req, "window", "1h, 24h or 7d").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "invalid_parameter"));
+        assert_eq!(e.detail, "window must be 1h, 24h or 7d (got \"2h\")");
     }
 
     #[test]
