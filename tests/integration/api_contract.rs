@@ -16,6 +16,7 @@ async fn system_for_generated_requests() -> Sys {
     let sys = Sys::start_with(&[
         ("WEBHOOK_ONLY_LOOPBACK", "true".into()),
         ("LOCAL_EMAIL_SEND_LOOPS", "0".into()),
+        ("DASHBOARD_REQUESTS_PER_MINUTE", "1000000".into()),
     ])
     .await;
     sys.unlimited().await;

@@ -39,7 +39,11 @@ pub async fn session_auth(deps: &Deps) -> Result<SessionAuth, BoxError> {
             "RATE_LIMIT_FALLBACK_INSTANCES",
             crate::ratelimit::DEFAULT_FALLBACK_INSTANCES,
         )?),
-    ))
+    )
+    .with_per_minute(deps.env().parsed_or(
+        "DASHBOARD_REQUESTS_PER_MINUTE",
+        crate::dashboard::SESSION_REQUESTS_PER_MINUTE,
+    )?))
 }
 
 /// The session issuer's signing key: the local runtime's only (in AWS the PenguinMails

@@ -35,7 +35,7 @@ impl Credentials {
     pub fn missing_for(&self, settings: &TransportSettings) -> Option<&'static str> {
         let absent = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
         match settings {
-            TransportSettings::Capture => None,
+            TransportSettings::Capture {} => None,
             TransportSettings::Smtp(smtp) if smtp.username.is_some() && absent(&self.password) => {
                 Some("password")
             }
@@ -129,7 +129,7 @@ mod tests {
             domain: "mg.example.com".into(),
             region: MailgunRegion::Us,
         });
-        assert_eq!(none.missing_for(&TransportSettings::Capture), None);
+        assert_eq!(none.missing_for(&TransportSettings::Capture {}), None);
         assert_eq!(none.missing_for(&smtp(None)), None);
         assert_eq!(none.missing_for(&smtp(Some("user"))), Some("password"));
         assert_eq!(none.missing_for(&postmark), Some("server_token"));

@@ -100,7 +100,7 @@ pub fn build_with_resolver(
     // `missing_for` guarantees the secrets used below are present.
     let secret = |value: &Option<String>| value.clone().unwrap_or_default();
     Ok(match settings {
-        TransportSettings::Capture => Arc::new(capture::CaptureTransport),
+        TransportSettings::Capture {} => Arc::new(capture::CaptureTransport),
         TransportSettings::Smtp(smtp) => Arc::new(smtp::SmtpTransport::new(
             smtp.clone(),
             credentials.password.clone(),

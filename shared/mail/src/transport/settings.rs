@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum TransportSettings {
-    Capture,
+    // A struct variant, not a unit one: serde lets a unit variant of an internally
+    // tagged enum take any other fields, so `{"type": "capture", "port": 1}` passed.
+    Capture {},
     Smtp(SmtpSettings),
     Postmark(PostmarkSettings),
     Mailgun(MailgunSettings),
@@ -73,7 +75,7 @@ impl TransportSettings {
     pub fn kind(&self) -> crate::transport::TransportKind {
         use crate::transport::TransportKind;
         match self {
-            Self::Capture => TransportKind::Capture,
+            Self::Capture {} => TransportKind::Capture,
             Self::Smtp(_) => TransportKind::Smtp,
             Self::Postmark(_) => TransportKind::Postmark,
             Self::Mailgun(_) => TransportKind::Mailgun,
@@ -84,7 +86,7 @@ impl TransportSettings {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         match self {
-            Self::Capture => {}
+            Self::Capture {} => {}
             Self::Smtp(smtp) => {
                 if let Err(message) = check_hostname(&smtp.host) {
                     errors.push(("host", message));
@@ -170,7 +172,7 @@ mod tests {
     fn valid_settings_have_no_errors() {
         assert!(smtp("smtp.example.com", 587).validate().is_empty());
         assert!(smtp("127.0.0.1", 25).validate().is_empty());
-        assert!(TransportSettings::Capture.validate().is_empty());
+        assert!((TransportSettings::Capture {}).validate().is_empty());
         assert!(TransportSettings::Postmark(PostmarkSettings::default())
             .validate()
             .is_empty());
@@ -226,7 +228,13 @@ mod tests {
         assert_eq!(parsed.kind(), crate::transport::TransportKind::Smtp);
         let unknown = r#"{"type":"mailgun","domain":"mg.example.com","region":"us","api_key":"x"}"#;
         assert!(serde_json::from_str::<TransportSettings>(unknown).is_err());
-        let capture = serde_json::to_string(&TransportSettings::Capture).unwrap();
+        let capture = serde_json::to_string(&TransportSettings::Capture {}).unwrap();
         assert_eq!(capture, r#"{"type":"capture"}"#);
+        assert_eq!(
+            serde_json::from_str::<TransportSettings>(&capture).unwrap(),
+            TransportSettings::Capture {}
+        );
+        let extra = r#"{"type":"capture","port":25}"#;
+        assert!(serde_json::from_str::<TransportSettings>(extra).is_err());
     }
 }
