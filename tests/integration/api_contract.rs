@@ -3,12 +3,11 @@
 //! runs the Postman collection converted from it; the guides' code examples run as a
 //! reader would run them. Each starts a local runtime of its own.
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use pm_tests::peers::tool;
 use pm_tests::system::Sys;
-use pm_tests::workspace_root;
+use pm_tests::{artifacts, explain, workspace_root};
 
 /// A system a generator may throw anything at: endpoint URLs it makes up reach nothing
 /// beyond loopback (not even the resolver), and emails stay queued (no transport runs).
@@ -21,24 +20,6 @@ async fn system_for_generated_requests() -> Sys {
     .await;
     sys.unlimited().await;
     sys
-}
-
-fn artifacts() -> PathBuf {
-    let dir = workspace_root().join("target/artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn explain(output: &Output) -> String {
-    let tail = |bytes: &[u8]| {
-        String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(20_000)..]).into_owned()
-    };
-    format!(
-        "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status.code(),
-        tail(&output.stdout),
-        tail(&output.stderr)
-    )
 }
 
 /// Every operation, every phase (examples, coverage, fuzzing, stateful sequences along

@@ -156,9 +156,7 @@ async fn the_reference_renders_and_try_it_out_works_in_chromium() {
     let expected = operations("paths") + operations("webhooks");
     assert!(expected > ROUTES.len(), "paths and webhooks");
     let sys = Sys::start().await;
-    let artifacts = workspace_root().join("target/artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("api-docs.png");
+    let screenshot = pm_tests::artifacts().join("api-docs.png");
     let _ = std::fs::remove_file(&screenshot);
     let run = tokio::process::Command::new("node")
         .arg(workspace_root().join("docs/api/check-in-browser.mjs"))

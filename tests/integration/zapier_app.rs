@@ -6,7 +6,7 @@
 //! tests can report opens, clicks and a reply as Postmark would.
 
 use pm_tests::mail::{postmark_system, POSTMARK_HOOKS};
-use pm_tests::workspace_root;
+use pm_tests::{explain, workspace_root};
 
 fn npm(args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new("npm");
@@ -15,15 +15,6 @@ fn npm(args: &[&str]) -> tokio::process::Command {
         .args(args)
         .kill_on_drop(true);
     command
-}
-
-fn explain(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

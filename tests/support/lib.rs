@@ -24,6 +24,27 @@ pub fn workspace_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// Where tests keep what CI should keep (screenshots, reports): `target/artifacts`.
+pub fn artifacts() -> std::path::PathBuf {
+    let dir = workspace_root().join("target/artifacts");
+    std::fs::create_dir_all(&dir).expect("target/artifacts can be made");
+    dir
+}
+
+/// A finished child process as a failure message: its exit code and the last 20 KB of
+/// its stdout and stderr.
+pub fn explain(output: &std::process::Output) -> String {
+    let tail = |bytes: &[u8]| {
+        String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(20_000)..]).into_owned()
+    };
+    format!(
+        "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status.code(),
+        tail(&output.stdout),
+        tail(&output.stderr)
+    )
+}
+
 /// A short unique suffix for names of queues, tables, secrets and databases.
 pub fn unique(prefix: &str) -> String {
     format!(

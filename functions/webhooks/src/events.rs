@@ -56,7 +56,7 @@ async fn recent(
         tenant_id,
     );
     if let Some(t) = event_type {
-        select = select.and("event_type = ?", vec![Box::new(t.as_str().to_string())]);
+        select = select.and("event_type = ?", vec![Box::new(t)]);
     }
     let rows = select.page(list).fetch(client).await?;
     rows.iter()

@@ -9,11 +9,13 @@
 const { url, findContact } = require('../lib/api');
 const { putContact } = require('./contacts');
 
+const withoutNulls = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null));
+
 /** The campaign as the API takes it back in a PUT (nulls dropped). */
 const asInput = (campaign, audience) => ({
   name: campaign.name,
-  sender: Object.fromEntries(Object.entries(campaign.sender).filter(([, v]) => v !== null)),
-  steps: campaign.steps.map((step) => Object.fromEntries(Object.entries(step).filter(([, v]) => v !== null))),
+  sender: withoutNulls(campaign.sender),
+  steps: campaign.steps.map(withoutNulls),
   audience,
   schedule: campaign.schedule,
 });

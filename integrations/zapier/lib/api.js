@@ -108,4 +108,4 @@ const findContact = async (z, idOrEmail) => {
   return contact;
 };
 
-module.exports = { baseUrl, url, authenticate, raiseForProblems, throwForProblem, idempotencyKey, present, findContact, canonical };
+module.exports = { url, authenticate, raiseForProblems, throwForProblem, idempotencyKey, present, findContact };

@@ -5,7 +5,7 @@
 // here before anything reaches the Zap.
 
 const crypto = require('crypto');
-const { url } = require('./api');
+const { url, throwForProblem } = require('./api');
 const catalog = require('./catalog.json');
 
 // Standard Webhooks suggests 5 minutes. Zapier answers the delivery at once and runs
@@ -82,7 +82,7 @@ const trigger = ({ key, type, noun, label, description }) => {
           skipThrowForStatus: true,
         });
         // Already gone (deleted in PenguinMails) is what unsubscribing wants anyway.
-        if (response.status !== 204 && response.status !== 404) require('./api').throwForProblem(response, z);
+        if (response.status !== 204 && response.status !== 404) throwForProblem(response, z);
         return {};
       },
       perform: (z, bundle) => {

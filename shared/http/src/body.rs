@@ -54,19 +54,14 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         )]));
     }
     integral_numbers_as_integers(&mut value);
-    match T::deserialize(value) {
-        Ok(value) => Ok(value),
-        Err(e) if e.is_data() => Err(ApiError::validation(vec![FieldError::new(
+    // The JSON is well-formed by now: every error left is about its shape.
+    T::deserialize(value).map_err(|e| {
+        ApiError::validation(vec![FieldError::new(
             "body",
             "invalid_type",
             data_error_message(&e),
-        )])),
-        Err(e) => Err(ApiError::invalid_json(format!(
-            "malformed JSON at line {} column {}",
-            e.line(),
-            e.column()
-        ))),
-    }
+        )])
+    })
 }
 
 /// Reads one JSON value and insists nothing but whitespace follows it.
