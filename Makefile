@@ -8,15 +8,15 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres docs-assets docs zapier-deps example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: dev test venv postgres docs-assets docs dashboard-deps dashboard dashboard-check zapier-deps example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
 
-dev: postgres docs
+dev: postgres docs dashboard
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
 
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
 
-test: venv postgres docs zapier-deps chromium example-runtimes fmt lint build template unit-and-integration
+test: venv postgres docs dashboard zapier-deps chromium example-runtimes fmt lint build template dashboard-check unit-and-integration
 
 venv: $(VENV)/.installed
 
@@ -48,6 +48,29 @@ docs-assets: $(DOCS_ASSETS)
 $(DOCS_ASSETS): docs/api/package-lock.json
 	npm ci --prefix docs/api --no-audit --no-fund
 	touch $@
+
+# The dashboard (web/): React, its component, chart and form libraries, Vite, Vitest,
+# playwright-core and axe-core, from the lockfile (installed again when it changes).
+DASHBOARD_DEPS := web/node_modules/.package-lock.json
+dashboard-deps: $(DASHBOARD_DEPS)
+
+$(DASHBOARD_DEPS): web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+
+# The built dashboard (web/dist), served under /dashboard; rebuilt when a source changes.
+DASHBOARD_SITE := web/dist/index.html
+dashboard: $(DASHBOARD_SITE)
+
+$(DASHBOARD_SITE): $(DASHBOARD_DEPS) web/index.html web/vite.config.ts web/tsconfig.json \
+                   $(shell find web/src -type f 2>/dev/null)
+	npm run --prefix web build
+
+# Type checks and the component tests (Vitest + Testing Library in jsdom). The browser
+# tests run inside unit-and-integration, against the running system.
+dashboard-check: $(DASHBOARD_DEPS)
+	npm run --prefix web typecheck
+	npm run --prefix web test
 
 # The Zapier app's packages (zapier-platform-core and -cli; a Node 22 binary on Linux x64).
 ZAPIER_DEPS := integrations/zapier/node_modules/.package-lock.json

@@ -202,13 +202,6 @@ async fn the_reference_renders_and_try_it_out_works_in_chromium() {
 /// function's own code, run in Node against the built tree, lands every path on a file.
 #[tokio::test]
 async fn the_cloudfront_function_maps_every_docs_path_to_a_built_file() {
-    let template: serde_yaml::Value = serde_yaml::from_str(
-        &std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap(),
-    )
-    .unwrap();
-    let code = template["Resources"]["DocsIndexFunction"]["Properties"]["FunctionCode"]
-        .as_str()
-        .expect("template.yaml has DocsIndexFunction's code");
     let paths = [
         "/api/docs",
         "/api/docs/",
@@ -220,20 +213,7 @@ async fn the_cloudfront_function_maps_every_docs_path_to_a_built_file() {
         "/api/openapi.json",
         "/api/openapi.yaml",
     ];
-    let script = format!(
-        "{code}\nconsole.log(JSON.stringify({paths:?}.map((uri) => handler({{ request: {{ uri }} }}).uri)));"
-    );
-    let output = tokio::process::Command::new("node")
-        .args(["-e", &script])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mapped: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let mapped = pm_tests::cloudfront_function("DocsIndexFunction", &paths).await;
     let site = workspace_root().join("docs/api/dist");
     for (path, key) in paths.iter().zip(&mapped) {
         assert!(

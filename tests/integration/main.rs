@@ -11,6 +11,7 @@ mod campaign_sending;
 mod campaigns;
 mod consistency;
 mod contacts;
+mod dashboard;
 mod email_events;
 mod email_transports;
 mod emails;

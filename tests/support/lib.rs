@@ -52,3 +52,25 @@ pub fn unique(prefix: &str) -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     )
 }
+
+/// Runs the code of template.yaml's CloudFront function `resource` in Node, as a
+/// viewer-request handler for each of `uris`: the URIs it rewrites them to.
+pub async fn cloudfront_function(resource: &str, uris: &[&str]) -> Vec<String> {
+    let template: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap(),
+    )
+    .unwrap();
+    let code = template["Resources"][resource]["Properties"]["FunctionCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("template.yaml has {resource}'s code"));
+    let script = format!(
+        "{code}\nconsole.log(JSON.stringify({uris:?}.map((uri) => handler({{ request: {{ uri }} }}).uri)));"
+    );
+    let output = tokio::process::Command::new("node")
+        .args(["-e", &script])
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "{}", explain(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}

@@ -1,5 +1,8 @@
-//! `GET /api/v1/me`: integrations call it to test a connection. Any valid key may; no
-//! scope is needed.
+//! Who is calling. `GET /api/v1/me`: integrations call it to test a connection (any
+//! valid key may; no scope is needed). `/api/v1/platform/session`: the dashboard's
+//! signed-in user, as cookies ([`session`]).
+
+pub mod session;
 
 use http::StatusCode;
 use pm_auth::{ApiKeyAuth, Caller};

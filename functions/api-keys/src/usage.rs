@@ -28,19 +28,22 @@ fn step(granularity: Granularity) -> TimeDelta {
     match granularity {
         Granularity::Minute => TimeDelta::minutes(1),
         Granularity::Hour => TimeDelta::hours(1),
+        Granularity::Day => TimeDelta::days(1),
     }
 }
 
-/// `granularity` (minute | hour, default hour), `from` and `to` (RFC 3339; default: the
-/// last hour by minute, the last 24 hours by hour). At most 1440 points.
+/// `granularity` (minute | hour | day, default hour), `from` and `to` (RFC 3339; default:
+/// the last hour by minute, the last 24 hours by hour, the last 30 days by day). At most
+/// 1440 points.
 fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
     let granularity = match query_param(req, "granularity").as_deref() {
         None | Some("hour") => Granularity::Hour,
         Some("minute") => Granularity::Minute,
+        Some("day") => Granularity::Day,
         Some(other) => {
             return Err(bad_parameter(
                 Code::InvalidParameter,
-                format!("granularity must be minute or hour (got {other:?})"),
+                format!("granularity must be minute, hour or day (got {other:?})"),
             ))
         }
     };
@@ -49,6 +52,7 @@ fn window(req: &Request, now: DateTime<Utc>) -> Result<Window, ApiError> {
     let default_span = match granularity {
         Granularity::Minute => TimeDelta::hours(1),
         Granularity::Hour => TimeDelta::hours(24),
+        Granularity::Day => TimeDelta::days(30),
     };
     let from = timestamp_param(req, "from")?.unwrap_or(to - default_span);
     let out_of_range = || {
@@ -148,9 +152,22 @@ mod tests {
     }
 
     #[test]
+    fn day_windows_are_thirty_utc_days_by_default() {
+        let w = window(&req(&[("granularity", "day")]), now()).unwrap();
+        assert_eq!(w.granularity, Granularity::Day);
+        assert_eq!(
+            (w.from, w.to),
+            (
+                "2026-10-28T00:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-11-28T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            )
+        );
+    }
+
+    #[test]
     fn bad_windows_are_400_with_their_code() {
         for (pairs, code) in [
-            (vec![("granularity", "day")], "invalid_parameter"),
+            (vec![("granularity", "week")], "invalid_parameter"),
             (vec![("from", "yesterday")], "invalid_parameter"),
             (vec![("from", "1969-12-31T23:00:00Z")], "invalid_parameter"),
             (

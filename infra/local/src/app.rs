@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use pm_account::session::CookiePolicy;
 use pm_auth::dashboard::SessionAuth;
 use pm_auth::issue::Issuer;
 use pm_auth::session::SessionSigner;
@@ -18,6 +19,8 @@ use pm_webhook_delivery::config::DeliveryConfig;
 use pm_webhook_delivery::dispatch::Dispatcher;
 use pm_webhooks::WebhooksApi;
 
+use crate::dashboard::SignInLinks;
+
 /// Everything the routes need, built once at start from one [`Deps`] with the same
 /// calls the Lambda mains make; in Lambda each function builds only its own part.
 #[derive(Clone)]
@@ -27,6 +30,9 @@ pub struct App {
     pub queue: Arc<dyn Queue>,
     pub kv: Arc<dyn KeyValue>,
     pub sessions: SessionAuth,
+    pub session_cookies: CookiePolicy,
+    /// The dashboard's one-time sign-in links (the local stand-in for the app's sign-in).
+    pub sign_in: Arc<SignInLinks>,
     /// The local runtime is also the session issuer (in AWS, the PenguinMails app is).
     pub session_signer: SessionSigner,
     pub issuer: Issuer,
@@ -128,6 +134,8 @@ impl App {
             secrets,
             queue,
             kv,
+            session_cookies: CookiePolicy::from_env(deps.env())?,
+            sign_in: Arc::default(),
             sessions,
             auth,
         })

@@ -11,6 +11,8 @@ pub struct Credentials {
     pub api_key: String,
     /// A dashboard session (owner of the demo tenant), for key management.
     pub session_token: String,
+    /// A one-time link that signs the demo tenant's owner in to the dashboard.
+    pub sign_in_url: String,
 }
 
 impl std::fmt::Debug for Credentials {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod consumers;
 pub mod credentials;
+pub mod dashboard;
 pub mod docs;
 pub mod router;
 pub mod routes;

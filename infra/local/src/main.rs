@@ -74,6 +74,12 @@ async fn serve(options: &cli::ServeOptions, env: &Env) -> anyhow::Result<()> {
     println!("PenguinMails local runtime listening on {base}");
     println!("  health:      {base}/health");
     println!("  API docs:    {base}/api/docs");
+    println!("  dashboard:   {base}/dashboard");
+    println!(
+        "  one-time dashboard sign-in link (owner of the demo tenant): {}",
+        running.sign_in_url()
+    );
+    running.app.sign_in.announce_at(&base);
     println!("  demo tenant: {}", running.tenant.id);
     println!("  demo API key (all scopes): {}", running.api_key);
     println!(

@@ -11,7 +11,7 @@ use crate::App;
 /// Who may call a route. Tests drive the scope and tenant-isolation checks from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// No credentials (health checks).
+    /// No credentials (health checks, signing out).
     Public,
     /// No platform credentials: the request carries its own proof, a signed tracking
     /// token or a mail provider's signature; without it the answer is 404 or 401.
@@ -42,6 +42,7 @@ pub struct Route {
 }
 
 const KEYS: &str = "/api/v1/platform/api-keys";
+const SESSION: &str = "/api/v1/platform/session";
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -59,6 +60,36 @@ pub const ROUTES: &[Route] = &[
         binary: "me",
         access: Access::AnyKey,
         handler: |req, _, app| Box::pin(pm_account::me(req, &app.auth)),
+    },
+    Route {
+        method: "POST",
+        path: SESSION,
+        function: "CreateSessionFunction",
+        binary: "create_session",
+        access: Access::Session,
+        handler: |req, _, app| {
+            Box::pin(pm_account::session::create(
+                req,
+                &app.sessions,
+                app.session_cookies,
+            ))
+        },
+    },
+    Route {
+        method: "GET",
+        path: SESSION,
+        function: "GetSessionFunction",
+        binary: "get_session",
+        access: Access::Session,
+        handler: |req, _, app| Box::pin(pm_account::session::get(req, &app.sessions)),
+    },
+    Route {
+        method: "DELETE",
+        path: SESSION,
+        function: "DeleteSessionFunction",
+        binary: "delete_session",
+        access: Access::Public,
+        handler: |req, _, app| Box::pin(pm_account::session::delete(req, app.session_cookies)),
     },
     Route {
         method: "POST",

@@ -27,6 +27,8 @@ pub fn local_env(env: Env) -> Env {
         .with_default("WEBHOOK_ALLOW_HTTP", "true")
         // Tenants' SMTP servers may be local sinks.
         .with_default("MAIL_ALLOW_PRIVATE_SMTP", "true")
+        // The dashboard is served over plain HTTP on loopback.
+        .with_default("SESSION_COOKIE_SECURE", "false")
 }
 
 /// Creates the database if needed and applies migrations; explains how to fix a
@@ -64,12 +66,22 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
+    /// A new one-time dashboard sign-in link for the demo tenant's owner.
+    pub fn sign_in_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.base_url(),
+            self.app.sign_in.issue(self.tenant.id)
+        )
+    }
+
     pub fn credentials(&self) -> Credentials {
         Credentials {
             base_url: self.base_url(),
             tenant_id: self.tenant.id,
             api_key: self.api_key.clone(),
             session_token: self.session_token.clone(),
+            sign_in_url: self.sign_in_url(),
         }
     }
 
@@ -121,6 +133,7 @@ pub async fn start(options: &ServeOptions, env: &Env) -> anyhow::Result<Running>
                 tenant_id: tenant.id,
                 api_key: api_key.clone(),
                 session_token: String::new(),
+                sign_in_url: String::new(),
             },
         ));
     }
@@ -167,6 +180,11 @@ fn spawn_session_refresher(
                 _ = stop.wait_for(|stopped| *stopped) => return,
             }
             credentials.session_token = seed::demo_session_for(&app, credentials.tenant_id);
+            credentials.sign_in_url = format!(
+                "{}{}",
+                credentials.base_url,
+                app.sign_in.issue(credentials.tenant_id)
+            );
             if let Err(e) = credentials.write(&path) {
                 tracing::warn!(error = %e, "refreshing the demo session in the credentials file failed");
             }

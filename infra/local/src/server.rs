@@ -22,10 +22,10 @@ use pm_http::{ApiError, Body, Code, RequestExt, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::docs;
 use crate::router::{self, Match};
 use crate::routes::{Route, ROUTES};
 use crate::App;
+use crate::{dashboard, docs};
 
 /// What a client may take of the listener: slow or many clients cannot exhaust it.
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +161,9 @@ async fn dispatch(
         }
         if docs::serves(&path) {
             return docs::respond(req.method(), &path, host.as_deref());
+        }
+        if dashboard::serves(&path) {
+            return dashboard::respond(&req, &path, app);
         }
         match found {
             Match::Found { route, .. } => (route.handler)(req, id, app).await,

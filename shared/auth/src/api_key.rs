@@ -20,7 +20,7 @@ use crate::dashboard::SessionAuth;
 use crate::idempotency::{self, Begin, Idempotency};
 use crate::keys::{self, Pepper};
 use crate::ratelimit::{Decision, Limiter};
-use crate::session::{bearer, unauthorized};
+use crate::session::{bearer, session_token, unauthorized};
 use crate::store::{self, AuthRecord};
 use crate::usage::{FlushMode, UsageRecorder};
 
@@ -164,8 +164,9 @@ impl ApiKeyAuth {
         F: FnOnce(Ctx<'a>) -> Fut,
         Fut: Future<Output = Result<Response<Body>, ApiError>>,
     {
+        // An API key, or no session at all (then the key guard says what is missing).
         let is_key = bearer(&req).is_some_and(|token| token.starts_with(keys::PREFIX));
-        if is_key || bearer(&req).is_none() {
+        if is_key || session_token(&req).is_none() {
             return self.guard(req, resource, handler).await;
         }
         let session = sessions.authenticate(&req).await?;

@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pm_domain::TenantId;
 use pm_http::{ApiError, Code, Request};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 const ISSUER: &str = "penguinmails";
 const AUDIENCE: &str = "penguinmails-dashboard";
@@ -29,6 +30,8 @@ pub struct Session {
     pub user_id: String,
     pub tenant_id: TenantId,
     pub role: Role,
+    /// When the token ends (Unix seconds): the session cookie lives no longer.
+    pub expires_at: u64,
 }
 
 impl Session {
@@ -144,12 +147,14 @@ impl SessionKey {
             user_id: data.claims.sub,
             tenant_id: data.claims.tenant_id,
             role: data.claims.role,
+            expires_at: data.claims.exp,
         })
     }
 
-    /// The session of a dashboard request (`Authorization: Bearer <jwt>`), or 401.
+    /// The session of a dashboard request ([`session_token`]: a bearer token, or the
+    /// session cookie with its CSRF token), or 401.
     pub fn authenticate(&self, req: &Request) -> Result<Session, ApiError> {
-        bearer(req)
+        session_token(req)
             .and_then(|token| self.verify(token))
             .ok_or_else(|| unauthorized("a valid dashboard session is required"))
     }
@@ -161,6 +166,51 @@ impl std::fmt::Debug for SessionKey {
         kids.sort();
         write!(f, "SessionKey(public keys {kids:?})")
     }
+}
+
+/// The cookie the dashboard's session travels in: `HttpOnly`, so no script on the page
+/// can read it, and `SameSite=Strict`, so no other site's page makes the browser send it.
+pub const SESSION_COOKIE: &str = "pm_session";
+/// The session's CSRF token, in a cookie the dashboard's own script reads and copies into
+/// [`CSRF_HEADER`] on every call.
+pub const CSRF_COOKIE: &str = "pm_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session token. It is derived from the token, which only the
+/// `HttpOnly` cookie holds: another site can make a browser send the cookies, and a
+/// sibling subdomain can even plant a `pm_csrf` cookie, but neither can compute the
+/// header value that matches the victim's session.
+pub fn csrf_token(session_token: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("pm-csrf\0{session_token}"));
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest)
+}
+
+/// The session token of a dashboard request: `Authorization: Bearer <jwt>`, or else the
+/// [`SESSION_COOKIE`], which counts only beside an [`CSRF_HEADER`] equal to its
+/// [`csrf_token`].
+pub fn session_token(req: &Request) -> Option<&str> {
+    if let Some(token) = bearer(req) {
+        return Some(token);
+    }
+    let token = cookie(req, SESSION_COOKIE)?;
+    let given = req.headers().get(CSRF_HEADER)?.as_bytes();
+    aws_lc_rs::constant_time::verify_slices_are_equal(given, csrf_token(token).as_bytes())
+        .ok()
+        .map(|()| token)
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers (API Gateway hands
+/// the cookies to the function as one `cookie` header).
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+        .filter(|value| !value.is_empty())
 }
 
 /// The bearer token of a request, if it has one.
@@ -288,10 +338,54 @@ mod tests {
             user_id: "u".into(),
             tenant_id: TenantId::from(uuid::Uuid::nil()),
             role: Role::Member,
+            expires_at: 0,
         };
         assert_eq!(
             member.require_manager().unwrap_err().code,
             "insufficient_role"
         );
+    }
+
+    fn with_headers(headers: &[(&str, &str)]) -> Request {
+        let mut req = Request::default();
+        for (name, value) in headers {
+            req.headers_mut().append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        req
+    }
+
+    #[test]
+    fn the_session_cookie_counts_only_with_its_csrf_token() {
+        let (signer, verifier) = test_pair("k");
+        let token = signer.issue(
+            "u",
+            TenantId::random(),
+            Role::Owner,
+            Duration::from_secs(60),
+        );
+        let cookie = format!("theme=dark; {SESSION_COOKIE}={token}; {CSRF_COOKIE}=x");
+        let csrf = csrf_token(&token);
+        let good = with_headers(&[("cookie", &cookie), (CSRF_HEADER, &csrf)]);
+        assert_eq!(verifier.authenticate(&good).unwrap().user_id, "u");
+        // A cross-site request carries the cookie but cannot know the token.
+        for req in [
+            with_headers(&[("cookie", &cookie)]),
+            with_headers(&[("cookie", &cookie), (CSRF_HEADER, "x")]),
+            with_headers(&[("cookie", &cookie), (CSRF_HEADER, &csrf[1..])]),
+            with_headers(&[(CSRF_HEADER, &csrf)]),
+        ] {
+            assert_eq!(verifier.authenticate(&req).unwrap_err().status, 401);
+        }
+        // Cookies may arrive in several headers; the bearer token is still read first.
+        let split = with_headers(&[
+            ("cookie", "a=1"),
+            ("cookie", &format!("{SESSION_COOKIE}={token}")),
+            (CSRF_HEADER, &csrf),
+        ]);
+        assert!(verifier.authenticate(&split).is_ok());
+        assert_ne!(csrf_token(&token), csrf_token(&format!("{token}x")));
     }
 }

@@ -276,6 +276,8 @@ pm_domain::string_enum! {
     pub enum Granularity {
         Minute = "minute",
         Hour = "hour",
+        /// UTC days.
+        Day = "day",
     }
 }
 

@@ -1,0 +1,70 @@
+import { lazy, Suspense } from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { Navigate, Outlet, Route, Routes } from "react-router";
+import { ApiError } from "./api/client";
+import { Layout } from "./components/Layout";
+import { Loading } from "./components/Loading";
+import { RequireSession } from "./session";
+import { SignIn } from "./pages/SignIn";
+
+// Each area loads when first visited: the charts library is only needed on detail pages.
+const ApiKeysPage = lazy(() => import("./pages/api-keys/ApiKeysPage").then((m) => ({ default: m.ApiKeysPage })));
+const ApiKeyDetailPage = lazy(() =>
+  import("./pages/api-keys/ApiKeyDetailPage").then((m) => ({ default: m.ApiKeyDetailPage })),
+);
+const WebhooksPage = lazy(() => import("./pages/webhooks/WebhooksPage").then((m) => ({ default: m.WebhooksPage })));
+const WebhookDetailPage = lazy(() =>
+  import("./pages/webhooks/WebhookDetailPage").then((m) => ({ default: m.WebhookDetailPage })),
+);
+
+function Lazy() {
+  return (
+    <Suspense fallback={<Loading />}>
+      <Outlet />
+    </Suspense>
+  );
+}
+
+export function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // A 4xx will not change by asking again; a 503 or a network error may.
+        retry: (count, error) => count < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+        refetchOnWindowFocus: false,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/sign-in" element={<SignIn />} />
+      <Route
+        element={
+          <RequireSession>
+            <Layout />
+          </RequireSession>
+        }
+      >
+        <Route element={<Lazy />}>
+          <Route path="/settings/developers/api-keys" element={<ApiKeysPage />} />
+          <Route path="/settings/developers/api-keys/:id" element={<ApiKeyDetailPage />} />
+          <Route path="/settings/webhooks" element={<WebhooksPage />} />
+          <Route path="/settings/webhooks/:id" element={<WebhookDetailPage />} />
+        </Route>
+        <Route path="*" element={<Navigate to="/settings/developers/api-keys" replace />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App({ client }: { client: QueryClient }) {
+  return (
+    <QueryClientProvider client={client}>
+      <AppRoutes />
+    </QueryClientProvider>
+  );
+}
