@@ -367,10 +367,33 @@ async fn a_test_send_reports_the_receivers_answer() {
         pm_domain::EventType::EmailClicked.sample_data()
     );
     pm_tests::webhooks::verify(&secret, &got[0]).unwrap();
-    assert!(
-        pm_tests::webhooks::deliveries(&sys, &id).await.is_empty(),
-        "not recorded"
+    // Recorded like any delivery: in the log, under the webhook-id it was sent with.
+    let delivery = outcome["delivery_id"].as_str().unwrap();
+    assert_eq!(got[0].header("webhook-id"), delivery);
+    let log = pm_tests::webhooks::deliveries(&sys, &id).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (
+            log[0]["id"].as_str(),
+            log[0]["status"].as_str(),
+            log[0]["attempts"].as_u64(),
+            log[0]["event_type"].as_str(),
+        ),
+        (
+            Some(delivery),
+            Some("succeeded"),
+            Some(1),
+            Some("email.clicked")
+        )
     );
+    assert!(log[0]["last_response_ms"].as_u64().is_some(), "{}", log[0]);
+    let detail = pm_tests::webhooks::delivery(&sys, &id, delivery).await;
+    assert_eq!(detail["attempts"].as_array().unwrap().len(), 1, "{detail}");
+    // The sample is not one of the account's events, and no other webhook gets it.
+    let (_, _, events) = sys
+        .call(Method::GET, "/api/v1/events", sys.key(), None)
+        .await;
+    assert_eq!(events["data"], json!([]), "{events}");
 
     receiver.always(pm_tests::receiver::Reply::Status(503));
     let (_, _, outcome) = sys
@@ -389,6 +412,30 @@ async fn a_test_send_reports_the_receivers_answer() {
         (Some(false), Some(503))
     );
     assert_eq!(outcome["error_kind"], "http_status");
+    // A failed test send is failed, not retried: its answer is the point.
+    let failed =
+        pm_tests::webhooks::delivery(&sys, &id, outcome["delivery_id"].as_str().unwrap()).await;
+    assert_eq!(
+        (
+            failed["status"].as_str(),
+            failed["next_attempt_at"].as_str()
+        ),
+        (Some("failed"), None),
+        "{failed}"
+    );
+    // And replaying it sends the same message again, now that the endpoint answers.
+    receiver.always(pm_tests::receiver::Reply::Status(200));
+    let retry = format!(
+        "{WEBHOOKS}/{id}/deliveries/{}/retry",
+        outcome["delivery_id"].as_str().unwrap()
+    );
+    let (status, _, _) = sys.call(Method::POST, &retry, sys.key(), None).await;
+    assert!(status.is_success(), "{status}");
+    let got = receiver
+        .wait_for(3, std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(got[2].header("webhook-id"), got[1].header("webhook-id"));
+    assert_eq!(got[2].body, got[1].body, "the same event");
     let (status, _, _) = sys
         .call(
             Method::POST,

@@ -1,7 +1,8 @@
 import { lazy, Suspense } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { Navigate, Outlet, Route, Routes } from "react-router";
+import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import { ApiError } from "./api/client";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Layout } from "./components/Layout";
 import { Loading } from "./components/Loading";
 import { RequireSession } from "./session";
@@ -17,11 +18,15 @@ const WebhookDetailPage = lazy(() =>
   import("./pages/webhooks/WebhookDetailPage").then((m) => ({ default: m.WebhookDetailPage })),
 );
 
+/** A page's chunk, loading; if it fails to load or render, a way out instead of a blank app. */
 function Lazy() {
+  const { pathname } = useLocation();
   return (
-    <Suspense fallback={<Loading />}>
-      <Outlet />
-    </Suspense>
+    <ErrorBoundary resetKey={pathname}>
+      <Suspense fallback={<Loading />}>
+        <Outlet />
+      </Suspense>
+    </ErrorBoundary>
   );
 }
 

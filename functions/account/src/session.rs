@@ -7,48 +7,33 @@ use chrono::{DateTime, Utc};
 use http::{HeaderValue, StatusCode};
 use pm_auth::dashboard::SessionAuth;
 use pm_auth::session::{self, bearer, csrf_token, unauthorized, Role, Session};
-use pm_config::{ConfigError, Env};
 use pm_domain::TenantId;
 use pm_http::{json, ApiError, Body, Request, Response};
 use serde::Serialize;
 
-/// How the session cookies are set.
-#[derive(Debug, Clone, Copy)]
-pub struct CookiePolicy {
-    /// `Secure` (sent over HTTPS only). `SESSION_COOKIE_SECURE`, default true; the local
-    /// runtime, served over plain HTTP on loopback, sets it false.
-    pub secure: bool,
+/// `name=value` for `max_age` seconds: `Secure`, `Path=/` and no `Domain`, as the
+/// `__Host-` prefix requires, and `SameSite=Strict` so no other site's page makes the
+/// browser send it. Browsers keep `Secure` cookies from plain HTTP only on localhost and
+/// 127.0.0.1, which is where the local runtime listens.
+fn cookie(name: &str, value: &str, max_age: u64, http_only: bool) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict; Secure");
+    if http_only {
+        text.push_str("; HttpOnly");
+    }
+    HeaderValue::from_str(&text).expect("cookie values are base64url or JWT characters")
 }
 
-impl CookiePolicy {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            secure: env.parsed_or("SESSION_COOKIE_SECURE", true)?,
-        })
-    }
-
-    /// `name=value` for `max_age` seconds, `SameSite=Strict` so no other site's page
-    /// makes the browser send it. The session cookie goes to the API only.
-    fn cookie(&self, name: &str, value: &str, max_age: u64, http_only: bool) -> HeaderValue {
-        let path = if http_only { "/api" } else { "/" };
-        let mut text = format!("{name}={value}; Path={path}; Max-Age={max_age}; SameSite=Strict");
-        if http_only {
-            text.push_str("; HttpOnly");
-        }
-        if self.secure {
-            text.push_str("; Secure");
-        }
-        HeaderValue::from_str(&text).expect("cookie values are base64url or JWT characters")
-    }
-
-    /// Both cookies: the session token and its CSRF token (empty and expired to clear).
-    fn set(&self, response: &mut Response<Body>, token: &str, csrf: &str, max_age: u64) {
-        let headers = response.headers_mut();
-        let session = self.cookie(session::SESSION_COOKIE, token, max_age, true);
-        let csrf = self.cookie(session::CSRF_COOKIE, csrf, max_age, false);
-        headers.append(http::header::SET_COOKIE, session);
-        headers.append(http::header::SET_COOKIE, csrf);
-    }
+/// Both cookies: the session token and its CSRF token (empty and expired to clear).
+fn set_cookies(response: &mut Response<Body>, token: &str, csrf: &str, max_age: u64) {
+    let headers = response.headers_mut();
+    headers.append(
+        http::header::SET_COOKIE,
+        cookie(session::SESSION_COOKIE, token, max_age, true),
+    );
+    headers.append(
+        http::header::SET_COOKIE,
+        cookie(session::CSRF_COOKIE, csrf, max_age, false),
+    );
 }
 
 #[derive(Serialize)]
@@ -79,11 +64,7 @@ fn describe(session: &Session) -> Result<Response<Body>, ApiError> {
 
 /// `POST`: the token in `Authorization: Bearer` becomes the session cookie, living as
 /// long as the token does. A cookie cannot start a session: only a handed-over token.
-pub async fn create(
-    req: Request,
-    sessions: &SessionAuth,
-    cookies: CookiePolicy,
-) -> Result<Response<Body>, ApiError> {
+pub async fn create(req: Request, sessions: &SessionAuth) -> Result<Response<Body>, ApiError> {
     let token = bearer(&req)
         .ok_or_else(|| unauthorized("send the session token as Authorization: Bearer <token>"))?
         .to_string();
@@ -92,7 +73,7 @@ pub async fn create(
         .expires_at
         .saturating_sub(Utc::now().timestamp().max(0) as u64);
     let mut response = describe(&session)?;
-    cookies.set(&mut response, &token, &csrf_token(&token), remaining);
+    set_cookies(&mut response, &token, &csrf_token(&token), remaining);
     Ok(response)
 }
 
@@ -103,11 +84,11 @@ pub async fn get(req: Request, sessions: &SessionAuth) -> Result<Response<Body>,
 
 /// `DELETE`: signs out by expiring both cookies. Needs no valid session, so a user whose
 /// session has just ended can still clear it; other sites cannot send a DELETE.
-pub async fn delete(_req: Request, cookies: CookiePolicy) -> Result<Response<Body>, ApiError> {
+pub async fn delete(_req: Request) -> Result<Response<Body>, ApiError> {
     let mut response = Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::Empty)
         .map_err(|_| ApiError::internal())?;
-    cookies.set(&mut response, "", "", 0);
+    set_cookies(&mut response, "", "", 0);
     Ok(response)
 }

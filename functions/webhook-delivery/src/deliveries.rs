@@ -9,10 +9,12 @@ use pm_domain::{DeliveryId, DeliveryMessage, Event, EventId, EventType, TenantId
 use pm_store::{row, DbError};
 use tokio_postgres::GenericClient;
 
-use crate::attempt::Attempted;
+use crate::attempt::{self, Attempted, Outgoing};
 use crate::health;
 use crate::model::{DeliveryStatus, WebhookState};
+use crate::outbound::OutboundPolicy;
 use crate::policy::RetryPolicy;
+use crate::secrets::Secrets;
 
 const TABLE: &str = "webhook_deliveries";
 
@@ -71,6 +73,34 @@ pub struct Claimed {
     pub event_type: EventType,
     pub occurred_at: DateTime<Utc>,
     pub data: serde_json::Value,
+}
+
+impl Claimed {
+    /// Sends this attempt: the event's body, under the delivery's id (the same on every
+    /// retry and replay), signed with the webhook's current secrets.
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        outbound: OutboundPolicy,
+        timeout: Duration,
+        secrets: &Secrets,
+    ) -> Attempted {
+        let body = attempt::body(
+            self.event_id,
+            self.event_type.as_str(),
+            self.occurred_at,
+            &self.data,
+        );
+        let message_id = self.delivery_id.to_string();
+        let signing = secrets.signing(Utc::now());
+        let outgoing = Outgoing {
+            url: &self.url,
+            message_id: &message_id,
+            body: &body,
+            secrets: &signing,
+        };
+        attempt::send(client, outbound, timeout, &outgoing).await
+    }
 }
 
 /// Claims attempt `message.attempt` of the delivery: only if it is that attempt's turn

@@ -20,7 +20,7 @@ use pm_ports::queue::{catalog, Queue, MAX_DELAY};
 use pm_ports::secrets::{CachedSecrets, SecretStore};
 use pm_store::Db;
 
-use crate::attempt::{self, Attempted, Outgoing};
+use crate::attempt::Attempted;
 use crate::config::DeliveryConfig;
 use crate::deliveries::{self, Claimed, Next, WebhookChange};
 use crate::outbound::{self, Lookup, SystemLookup};
@@ -151,26 +151,14 @@ impl Dispatcher {
                         claimed.webhook_id
                     )))
                 })?;
-        let body = attempt::body(
-            claimed.event_id,
-            claimed.event_type.as_str(),
-            claimed.occurred_at,
-            &claimed.data,
-        );
-        let message_id = claimed.delivery_id.to_string();
-        let signing = secrets.signing(Utc::now());
-        Ok(attempt::send(
-            &self.client,
-            self.config.outbound,
-            self.config.timeout,
-            &Outgoing {
-                url: &claimed.url,
-                message_id: &message_id,
-                body: &body,
-                secrets: &signing,
-            },
-        )
-        .await)
+        Ok(claimed
+            .send(
+                &self.client,
+                self.config.outbound,
+                self.config.timeout,
+                &secrets,
+            )
+            .await)
     }
 
     /// The delivery's next state, the reason to disable the webhook (if any), and what

@@ -2,13 +2,13 @@ use chrono::Utc;
 use http::StatusCode;
 use pm_auth::{Ctx, Principal};
 use pm_domain::paging::timestamp_value;
-use pm_domain::{EventId, EventType, WebhookId};
+use pm_domain::{DeliveryMessage, EventType, WebhookId};
 use pm_http::bounded::Bounded;
 use pm_http::list::parsed_param;
 use pm_http::resource::no_content;
 use pm_http::{json, ApiError, Body, Request, Response};
 use pm_store::{begin, commit};
-use pm_webhook_delivery::attempt::{self, Outgoing};
+use pm_webhook_delivery::deliveries::{self, Next};
 use pm_webhook_delivery::model::WebhookState;
 use pm_webhook_delivery::secrets;
 
@@ -284,40 +284,61 @@ pub async fn rotate_secret(req: Request, api: &WebhooksApi) -> Result<Response<B
 }
 
 /// `POST /api/v1/webhooks/{id}/test` with `{"event_type": …}`: sends that type's sample
-/// now (signed like any delivery, not recorded as one) and answers how it went.
+/// now, signed like any delivery and recorded as one (in the log, replayable), and
+/// answers how it went. It is not retried: its answer is the point.
 pub async fn test(req: Request, api: &WebhooksApi) -> Result<Response<Body>, ApiError> {
     api.auth
         .guard_key_or_session(req, &RESOURCE, &api.sessions, |cx: Ctx| async move {
             let id: WebhookId = cx.path_id()?;
             let input: TestInput = cx.body()?;
-            let webhook = found(&cx, id).await?;
+            found(&cx, id).await?;
             let secrets = secrets::load(api.secrets.as_ref(), cx.tenant_id(), id)
                 .await?
                 .ok_or_else(ApiError::internal)?;
-            let now = Utc::now();
-            let body = attempt::body(
-                EventId::random(),
-                input.event_type.as_str(),
-                now,
-                &input.event_type.sample_data(),
-            );
-            let message_id = format!("test_{}", uuid::Uuid::new_v4().simple());
-            let signing = secrets.signing(now);
-            let attempted = attempt::send(
-                &api.client,
-                api.config.outbound,
-                api.config.timeout.min(TEST_TIMEOUT),
-                &Outgoing {
-                    url: &webhook.url,
-                    message_id: &message_id,
-                    body: &body,
-                    secrets: &signing,
-                },
+            let timeout = api.config.timeout.min(TEST_TIMEOUT);
+            // Recorded first and claimed like a queued delivery, so the dispatcher's own
+            // steps log it; the connection is not held while the endpoint answers.
+            let claimed = {
+                let client = cx.db().client().await?;
+                let delivery = store::record_test_event(
+                    &**client,
+                    cx.tenant_id(),
+                    id,
+                    input.event_type,
+                    &input.event_type.sample_data(),
+                    api.config.lease,
+                )
+                .await?;
+                let message = DeliveryMessage {
+                    delivery_id: delivery,
+                    attempt: 1,
+                };
+                deliveries::claim(&**client, message, api.config.lease)
+                    .await?
+                    .ok_or_else(ApiError::internal)?
+            };
+            let attempted = claimed
+                .send(&api.client, api.config.outbound, timeout, &secrets)
+                .await;
+            let next = if attempted.succeeded() {
+                Next::Succeeded
+            } else {
+                Next::Failed
+            };
+            let client = cx.db().client().await?;
+            deliveries::record(
+                &**client,
+                &claimed,
+                &attempted,
+                next,
+                None,
+                api.config.disable_after,
             )
-            .await;
+            .await?;
             json(
                 StatusCode::OK,
                 &AttemptOutcome {
+                    delivery_id: claimed.delivery_id,
                     success: attempted.succeeded(),
                     status_code: attempted.status_code,
                     response_ms: attempted.response_ms,

@@ -129,6 +129,8 @@ pub struct TestInput {
 
 #[derive(Serialize)]
 pub struct AttemptOutcome {
+    /// The delivery the test send was recorded as (in the log, replayable).
+    pub delivery_id: DeliveryId,
     pub success: bool,
     pub status_code: Option<u16>,
     pub response_ms: i32,
@@ -148,6 +150,8 @@ pub struct Delivery {
     pub succeeded_at: Option<DateTime<Utc>>,
     pub last_status_code: Option<i32>,
     pub last_error_kind: Option<String>,
+    /// How long the latest attempt took (none before the first).
+    pub last_response_ms: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 

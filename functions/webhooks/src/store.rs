@@ -172,6 +172,12 @@ pub async fn list(
     rows.iter().map(webhook_of).collect()
 }
 
+/// The latest attempt's response time, for the log's column: the attempts' primary key
+/// (delivery_id, attempt) finds it with one index step.
+const LAST_RESPONSE_MS: &str = "(SELECT a.response_ms FROM webhook_attempts a \
+    WHERE a.delivery_id = webhook_deliveries.id ORDER BY a.attempt DESC LIMIT 1) \
+    AS last_response_ms";
+
 const DELIVERY_COLUMNS: &str = "id, event_id, event_type, status, attempts, next_attempt_at, \
     last_attempt_at, succeeded_at, last_status_code, last_error_kind, created_at";
 
@@ -187,8 +193,42 @@ fn delivery_of(r: &Row) -> Result<Delivery, DbError> {
         succeeded_at: row::get(r, DELIVERIES, "succeeded_at")?,
         last_status_code: row::get(r, DELIVERIES, "last_status_code")?,
         last_error_kind: row::get(r, DELIVERIES, "last_error_kind")?,
+        last_response_ms: row::get(r, DELIVERIES, "last_response_ms")?,
         created_at: row::get(r, DELIVERIES, "created_at")?,
     })
+}
+
+/// A test send's sample event and its one delivery, to this webhook only, in one
+/// statement. The event is written published (the relay never fans it out) and marked
+/// `test` (left out of the event listing); the delivery waits `queued_for` before the
+/// requeue schedule would take it as lost, time enough for the caller to claim it.
+pub async fn record_test_event(
+    client: &impl GenericClient,
+    tenant_id: TenantId,
+    webhook_id: WebhookId,
+    event_type: EventType,
+    data: &serde_json::Value,
+    queued_for: std::time::Duration,
+) -> Result<DeliveryId, DbError> {
+    let row = client
+        .query_one(
+            "WITH event AS ( \
+               INSERT INTO event_outbox (tenant_id, event_type, payload, published_at, test) \
+               VALUES ($1, $3, $4, now(), true) RETURNING id) \
+             INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type, \
+               queued_until) \
+             SELECT $1, $2, event.id, $3, now() + make_interval(secs => $5) FROM event \
+             RETURNING id",
+            &[
+                &tenant_id,
+                &webhook_id,
+                &event_type,
+                data,
+                &queued_for.as_secs_f64(),
+            ],
+        )
+        .await?;
+    row::get(&row, DELIVERIES, "id")
 }
 
 #[derive(Debug, Default)]
@@ -207,7 +247,7 @@ pub async fn deliveries(
     list: &ListRequest,
 ) -> Result<Vec<Delivery>, DbError> {
     let mut select = Select::new(
-        &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries"),
+        &format!("SELECT {DELIVERY_COLUMNS}, {LAST_RESPONSE_MS} FROM webhook_deliveries"),
         tenant_id,
     )
     .and("webhook_id = ?", vec![Box::new(webhook_id)]);
@@ -239,7 +279,9 @@ pub async fn delivery(
             "SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, \
              d.last_attempt_at, d.succeeded_at, d.last_status_code, d.last_error_kind, \
              d.created_at, jsonb_build_object('id', e.id, 'type', e.event_type, \
-               'created_at', e.occurred_at, 'data', e.payload) AS body \
+               'created_at', e.occurred_at, 'data', e.payload) AS body, \
+             (SELECT a.response_ms FROM webhook_attempts a WHERE a.delivery_id = d.id \
+              ORDER BY a.attempt DESC LIMIT 1) AS last_response_ms \
              FROM webhook_deliveries d JOIN event_outbox e ON e.id = d.event_id \
              WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.id = $3",
             &[&tenant_id, &webhook_id, &id],

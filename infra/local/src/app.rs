@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use pm_account::session::CookiePolicy;
 use pm_auth::dashboard::SessionAuth;
 use pm_auth::issue::Issuer;
 use pm_auth::session::SessionSigner;
@@ -30,7 +29,6 @@ pub struct App {
     pub queue: Arc<dyn Queue>,
     pub kv: Arc<dyn KeyValue>,
     pub sessions: SessionAuth,
-    pub session_cookies: CookiePolicy,
     /// The dashboard's one-time sign-in links (the local stand-in for the app's sign-in).
     pub sign_in: Arc<SignInLinks>,
     /// The local runtime is also the session issuer (in AWS, the PenguinMails app is).
@@ -134,7 +132,6 @@ impl App {
             secrets,
             queue,
             kv,
-            session_cookies: CookiePolicy::from_env(deps.env())?,
             sign_in: Arc::default(),
             sessions,
             auth,

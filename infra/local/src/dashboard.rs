@@ -36,6 +36,11 @@ pub fn respond(req: &Request, path: &str, app: &App) -> Result<Response<Body>, A
         return Err(ApiError::method_not_allowed(&["GET", "HEAD"]));
     }
     if path == SIGN_IN_LINK_PATH {
+        // Spending a ticket is for a person's GET: a HEAD (a link preview, a prefetch
+        // check) must not burn it.
+        if req.method() != http::Method::GET {
+            return Err(ApiError::method_not_allowed(&["GET"]));
+        }
         let ticket = req
             .query_string_parameters_ref()
             .and_then(|q| q.first("ticket"));

@@ -67,13 +67,7 @@ pub const ROUTES: &[Route] = &[
         function: "CreateSessionFunction",
         binary: "create_session",
         access: Access::Session,
-        handler: |req, _, app| {
-            Box::pin(pm_account::session::create(
-                req,
-                &app.sessions,
-                app.session_cookies,
-            ))
-        },
+        handler: |req, _, app| Box::pin(pm_account::session::create(req, &app.sessions)),
     },
     Route {
         method: "GET",
@@ -89,7 +83,7 @@ pub const ROUTES: &[Route] = &[
         function: "DeleteSessionFunction",
         binary: "delete_session",
         access: Access::Public,
-        handler: |req, _, app| Box::pin(pm_account::session::delete(req, app.session_cookies)),
+        handler: |req, _, _| Box::pin(pm_account::session::delete(req)),
     },
     Route {
         method: "POST",

@@ -27,8 +27,6 @@ pub fn local_env(env: Env) -> Env {
         .with_default("WEBHOOK_ALLOW_HTTP", "true")
         // Tenants' SMTP servers may be local sinks.
         .with_default("MAIL_ALLOW_PRIVATE_SMTP", "true")
-        // The dashboard is served over plain HTTP on loopback.
-        .with_default("SESSION_COOKIE_SECURE", "false")
 }
 
 /// Creates the database if needed and applies migrations; explains how to fix a

@@ -170,16 +170,17 @@ impl std::fmt::Debug for SessionKey {
 
 /// The cookie the dashboard's session travels in: `HttpOnly`, so no script on the page
 /// can read it, and `SameSite=Strict`, so no other site's page makes the browser send it.
-pub const SESSION_COOKIE: &str = "pm_session";
+/// The `__Host-` prefix makes browsers refuse it unless this very host set it (`Secure`,
+/// `Path=/`, no `Domain`): a sibling subdomain cannot plant its own session here.
+pub const SESSION_COOKIE: &str = "__Host-pm_session";
 /// The session's CSRF token, in a cookie the dashboard's own script reads and copies into
 /// [`CSRF_HEADER`] on every call.
-pub const CSRF_COOKIE: &str = "pm_csrf";
+pub const CSRF_COOKIE: &str = "__Host-pm_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The CSRF token of a session token. It is derived from the token, which only the
-/// `HttpOnly` cookie holds: another site can make a browser send the cookies, and a
-/// sibling subdomain can even plant a `pm_csrf` cookie, but neither can compute the
-/// header value that matches the victim's session.
+/// `HttpOnly` cookie holds: another site can make a browser send the cookies, but cannot
+/// compute the header value that matches the victim's session.
 pub fn csrf_token(session_token: &str) -> String {
     let digest = sha2::Sha256::digest(format!("pm-csrf\0{session_token}"));
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest)

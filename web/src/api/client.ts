@@ -1,6 +1,6 @@
 // The one way the dashboard talks to the API: same-origin fetch with the session cookie
-// (HttpOnly, so no script here can read it) and the CSRF token the API checks against its
-// companion cookie. Errors arrive as RFC 9457 problems and become ApiError.
+// (`__Host-pm_session`, HttpOnly, so no script here can read it) and the CSRF token the API
+// checks against its companion cookie. Errors arrive as RFC 9457 problems and become ApiError.
 
 export const SESSION_EXPIRED_EVENT = "pm:session-expired";
 
@@ -53,7 +53,9 @@ export function readCookie(name: string): string | null {
   return null;
 }
 
-export const CSRF_COOKIE = "pm_csrf";
+// `__Host-`: the browser takes it only Secure, Path=/ and without Domain, so no sibling
+// subdomain can plant or overwrite it.
+export const CSRF_COOKIE = "__Host-pm_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 
 export interface RequestOptions {

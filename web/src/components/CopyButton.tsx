@@ -1,8 +1,11 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 /** Copies `value` to the clipboard and says so (in words, for screen readers too). */
 export function CopyButton({ value, label = "Copy" }: { value: string; label?: string }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const timer = useRef<number | undefined>(undefined);
+  // A modal closing (the usual end of a copy) must not leave the reset timer running.
+  useEffect(() => () => window.clearTimeout(timer.current), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(value);
@@ -10,7 +13,8 @@ export function CopyButton({ value, label = "Copy" }: { value: string; label?: s
     } catch {
       setState("failed");
     }
-    window.setTimeout(() => setState("idle"), 2000);
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => setState("idle"), 2000);
   };
   return (
     <button type="button" className="button" onClick={copy} aria-live="polite">

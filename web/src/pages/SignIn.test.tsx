@@ -2,7 +2,7 @@ import { screen, waitFor } from "@testing-library/react";
 import { render } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter, Route, Routes } from "react-router";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SignIn } from "./SignIn";
 import { mockApi, OWNER, problem, renderPage } from "../test/render";
 
@@ -30,6 +30,30 @@ describe("sign-in", () => {
     const exchange = calls.find((c) => c.method === "POST");
     expect(exchange?.headers.Authorization).toBe("Bearer eyJ.handed.over");
     expect(window.location.hash).toBe("");
+  });
+
+  it.each(["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "settings/webhooks"])(
+    "never follows an off-site or odd next (%j): it lands on the keys page",
+    async (next) => {
+      window.history.replaceState(null, "", "/dashboard/sign-in#token=eyJ.handed.over");
+      mockApi({ "POST /api/v1/platform/session": () => ({ body: OWNER }) });
+      renderSignIn(`/sign-in?next=${encodeURIComponent(next)}`);
+      expect(await screen.findByText("Keys page")).toBeInTheDocument();
+    },
+  );
+
+  it("sends the user to the PenguinMails app, to come back to this page and then to next", () => {
+    vi.stubEnv("VITE_SIGN_IN_URL", "https://app.penguinmails.example/sign-in");
+    try {
+      window.history.replaceState(null, "", "/dashboard/sign-in");
+      renderSignIn("/sign-in?reason=expired&next=%2Fsettings%2Fwebhooks");
+      const link = screen.getByRole("link", { name: "Sign in with PenguinMails" });
+      const returnTo = new URL(link.getAttribute("href")!).searchParams.get("return_to");
+      // The sign-in page, the only one that reads #token=, with the page to go on to.
+      expect(returnTo).toBe(`${window.location.origin}/dashboard/sign-in?next=%2Fsettings%2Fwebhooks`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("shows the API's refusal with its request id, and never follows an off-site next", async () => {

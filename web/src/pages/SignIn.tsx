@@ -5,14 +5,23 @@ import { exchangeToken } from "../api/session";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 
-/** Where the PenguinMails app signs people in (set at build time; none locally). */
-const APP_SIGN_IN_URL: string | undefined = import.meta.env.VITE_SIGN_IN_URL;
-
 const DEFAULT_PAGE = "/settings/developers/api-keys";
+
+// Browsers read a backslash as "/" in a URL and drop tabs and line breaks, so "/\evil.example"
+// or "/<tab>/evil.example" would become "//evil.example": another site.
+const UNSAFE_IN_PATH = /[\\\u0000-\u001f\u007f]/;
 
 /** Only a path inside the dashboard: `next` must not send anyone off-site. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : DEFAULT_PAGE;
+  return next && next.startsWith("/") && !next.startsWith("//") && !UNSAFE_IN_PATH.test(next) ? next : DEFAULT_PAGE;
+}
+
+/**
+ * Where the PenguinMails app sends the user back with `#token=`: this page (the only one
+ * that reads the token), which then goes on to `next`.
+ */
+function returnTo(next: string): string {
+  return `${window.location.origin}/dashboard/sign-in?next=${encodeURIComponent(next)}`;
 }
 
 /**
@@ -27,6 +36,8 @@ export function SignIn() {
   const [error, setError] = useState<unknown>(null);
   const token = useRef(new URLSearchParams(window.location.hash.slice(1)).get("token"));
   const next = safeNext(params.get("next"));
+  // Where the PenguinMails app signs people in (set at build time; none locally).
+  const appSignInUrl: string | undefined = import.meta.env.VITE_SIGN_IN_URL;
 
   useEffect(() => {
     const handed = token.current;
@@ -64,11 +75,8 @@ export function SignIn() {
           </p>
         )}
         {error !== null && <ErrorNotice error={error} />}
-        {APP_SIGN_IN_URL ? (
-          <a
-            className="button button-primary"
-            href={`${APP_SIGN_IN_URL}?return_to=${encodeURIComponent(window.location.origin + "/dashboard" + next)}`}
-          >
+        {appSignInUrl ? (
+          <a className="button button-primary" href={`${appSignInUrl}?return_to=${encodeURIComponent(returnTo(next))}`}>
             Sign in with PenguinMails
           </a>
         ) : (

@@ -67,17 +67,31 @@ export function problem(status: number, code: string, detail: string, errors: un
   };
 }
 
-/** Renders `element` at `path` (matched by `pattern`) with a signed-in session. */
+/**
+ * Renders `element` at `path` (matched by `pattern`) with a signed-in session, inside a
+ * <main id="main"> as Layout's. Returns the render result and the query client.
+ */
 export function renderPage(element: ReactElement, { path, pattern }: { path: string; pattern: string }) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
-  return render(
+  const result = render(
     <QueryClientProvider client={client}>
       <MemoryRouter initialEntries={[path]}>
-        <Routes>
-          <Route path={pattern} element={<RequireSession>{element}</RequireSession>} />
-          <Route path="/sign-in" element={<p>Sign-in page</p>} />
-        </Routes>
+        <main id="main" tabIndex={-1}>
+          <Routes>
+            <Route path={pattern} element={<RequireSession>{element}</RequireSession>} />
+            <Route path="/sign-in" element={<p>Sign-in page</p>} />
+          </Routes>
+        </main>
       </MemoryRouter>
     </QueryClientProvider>,
   );
+  return { ...result, client };
+}
+
+/** Everything react-query holds (every query's and mutation's state) as text, to look for a secret in. */
+export function cachedText(client: QueryClient): string {
+  return JSON.stringify([
+    client.getQueryCache().getAll().map((q) => q.state),
+    client.getMutationCache().getAll().map((m) => m.state),
+  ]);
 }

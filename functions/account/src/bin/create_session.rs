@@ -1,4 +1,3 @@
-use pm_account::session::{self, CookiePolicy};
 use pm_runtime::{telemetry, Deps};
 
 #[tokio::main]
@@ -6,6 +5,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let deps = Deps::from_process();
     let sessions = pm_auth::build::session_auth(&deps).await?;
-    let cookies = CookiePolicy::from_env(deps.env())?;
-    pm_http::lambda::run(|req, _| session::create(req, &sessions, cookies)).await
+    pm_http::lambda::run(|req, _| pm_account::session::create(req, &sessions)).await
 }

@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { mockApi, OWNER, renderPage, type Call } from "../../test/render";
+import { mockApi, OWNER, problem, renderPage, type Call } from "../../test/render";
 import { ApiKeyDetailPage } from "./ApiKeyDetailPage";
 import { BILLING, newKey, OLD, page, usage, ZAPIER } from "./fixtures";
 import type { ApiKey } from "./api";
@@ -100,6 +100,26 @@ describe("a key's details", () => {
     }
   });
 
+  it("keeps the key on show when a refresh fails, and says so beside it", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      let fail = false;
+      mockApi({
+        [LIST]: () => (fail ? problem(503, "unavailable", "The key store is unavailable.") : { body: page([ZAPIER]) }),
+        [USAGE]: () => ({ body: usage("hour", [[1, 0]]) }),
+      });
+      renderDetail();
+      expect(await screen.findByRole("heading", { level: 1, name: "Zapier" })).toBeInTheDocument();
+      fail = true;
+      await act(() => vi.advanceTimersByTimeAsync(10_000));
+      expect(await screen.findByRole("alert")).toHaveTextContent("The key store is unavailable.");
+      expect(screen.getByRole("heading", { level: 1, name: "Zapier" })).toBeInTheDocument();
+      expect(screen.getByText("pm_live_Ab3x…9QzK")).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("finds a key beyond the first page by following the cursor", async () => {
     const calls = mockApi({
       [LIST]: (call) => ({ body: call.path.includes("cursor=p2") ? page([ZAPIER]) : page([BILLING, OLD], "p2") }),
@@ -114,11 +134,21 @@ describe("a key's details", () => {
     expect(await screen.findByText("No requests in the last 24 hours.")).toBeInTheDocument();
   });
 
-  it("says so when no key has the id, with a way back", async () => {
-    mockApi({ [LIST]: () => ({ body: page([BILLING]) }) });
-    renderDetail("no-such-key");
-    expect(await screen.findByRole("heading", { level: 1, name: "API key not found" })).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: "Back to API keys" })).toHaveAttribute("href", "/settings/developers/api-keys");
+  it("says so when no key has the id, with a way back, and stops looking", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const calls = mockApi({ [LIST]: () => ({ body: page([BILLING]) }) });
+      renderDetail("no-such-key");
+      expect(await screen.findByRole("heading", { level: 1, name: "API key not found" })).toBeInTheDocument();
+      expect(screen.getByRole("link", { name: "Back to API keys" })).toHaveAttribute("href", "/settings/developers/api-keys");
+      // Not found is an answer: the whole list is not paged through again every 10 seconds.
+      const listCalls = () => calls.filter((c) => c.path.startsWith("/api/v1/platform/api-keys?")).length;
+      expect(listCalls()).toBe(1);
+      await act(() => vi.advanceTimersByTimeAsync(30_000));
+      expect(listCalls()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("revokes here with the same confirmation, and then shows the key revoked", async () => {

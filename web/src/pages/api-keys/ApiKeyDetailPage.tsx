@@ -16,8 +16,13 @@ import "./api-keys.css";
 export function ApiKeyDetailPage() {
   const { id = "" } = useParams();
   const [shown, setShown] = useState<ShownSecret | null>(null);
-  // Refreshed with the charts, so the totals and "last used" move with them.
-  const key = useQuery({ queryKey: keyQueries.one(id), queryFn: () => findKey(id), refetchInterval: REFRESH_MS });
+  const key = useQuery({
+    queryKey: keyQueries.one(id),
+    queryFn: () => findKey(id),
+    // Refreshed with the charts, so the totals and "last used" move with them. A key that
+    // was not found (null) will not appear: no reason to page through every key again.
+    refetchInterval: (query) => (query.state.data === null ? false : REFRESH_MS),
+  });
 
   return (
     <div className="api-keys">
@@ -26,7 +31,7 @@ export function ApiKeyDetailPage() {
       </Link>
       {key.isPending ? (
         <Loading label="Loading API key" />
-      ) : key.isError ? (
+      ) : key.data === undefined ? (
         <>
           <h1>API key</h1>
           <ErrorNotice error={key.error} retry={() => key.refetch()} />
@@ -34,7 +39,11 @@ export function ApiKeyDetailPage() {
       ) : key.data === null ? (
         <KeyNotFound />
       ) : (
-        <KeyDetails apiKey={key.data} onNewKey={setShown} />
+        <>
+          {/* A failed refresh keeps the key on show, as it was last read. */}
+          {key.isError && <ErrorNotice error={key.error} retry={() => key.refetch()} />}
+          <KeyDetails apiKey={key.data} onNewKey={setShown} />
+        </>
       )}
       <NewKeyModal shown={shown} onClose={() => setShown(null)} />
     </div>

@@ -1,8 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { QueryClient, useQueryClient } from "@tanstack/react-query";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { mockApi, OWNER, problem, renderPage } from "../../test/render";
+import { cachedText, mockApi, OWNER, problem, renderPage } from "../../test/render";
 import { ApiKeysPage } from "./ApiKeysPage";
 import { BILLING, newKey, OLD, page, SECRET, ZAPIER } from "./fixtures";
 import type { ApiKey } from "./api";
@@ -135,9 +134,9 @@ describe("creating a key", () => {
     const { user, dialog } = await openCreate();
     const scopes = within(dialog).getByRole("group", { name: "Scopes" });
     expect(within(scopes).getAllByRole("checkbox")).toHaveLength(8);
-    expect(within(scopes).getByRole("checkbox", { name: /send_email/ })).toHaveAccessibleName(
-      /Send transactional and campaign emails/,
-    );
+    // Named by the scope alone, explained by its description.
+    const sendEmail = within(scopes).getByRole("checkbox", { name: "send_email" });
+    expect(sendEmail).toHaveAccessibleDescription("Send transactional and campaign emails.");
 
     await user.type(within(dialog).getByLabelText("Name"), "   ");
     await user.click(within(dialog).getByRole("button", { name: "Create key" }));
@@ -158,22 +157,11 @@ describe("creating a key", () => {
   });
 
   it("sends the trimmed name and scopes, then shows the secret once with copy, .env and examples", async () => {
-    let client: QueryClient | undefined;
-    function CacheProbe() {
-      client = useQueryClient();
-      return null;
-    }
     const calls = mockApi({
       [LIST]: () => ({ body: page([ZAPIER]) }),
       "POST /api/v1/platform/api-keys": () => ({ status: 201, body: newKey({ ...ZAPIER, name: "Zapier prod" }) }),
     });
-    renderPage(
-      <>
-        <ApiKeysPage />
-        <CacheProbe />
-      </>,
-      route,
-    );
+    const { client } = renderList();
     const { user, dialog } = await openCreate();
     await user.type(within(dialog).getByLabelText("Name"), "  Zapier prod  ");
     await user.click(within(dialog).getByRole("checkbox", { name: /manage_contacts/ }));
@@ -218,11 +206,7 @@ describe("creating a key", () => {
     await user.click(within(shown).getByRole("button", { name: "Done" }));
     await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
     expect(document.body).not.toHaveTextContent(SECRET);
-    const cached = JSON.stringify([
-      client!.getQueryCache().getAll().map((q) => q.state),
-      client!.getMutationCache().getAll().map((m) => m.state),
-    ]);
-    expect(cached).not.toContain(SECRET);
+    expect(cachedText(client)).not.toContain(SECRET);
   });
 
   it("shows the API's complaint about a field on that field", async () => {
@@ -326,5 +310,52 @@ describe("regenerating and revoking", () => {
     await user.click(within(confirm).getByRole("button", { name: "Regenerate key" }));
     expect(await within(confirm).findByRole("alert")).toHaveTextContent("already rolled");
     expect(screen.queryByRole("dialog", { name: "Your new API key" })).not.toBeInTheDocument();
+  });
+});
+
+describe("focus after a dialog closes", () => {
+  it("goes back to the button that opened it", async () => {
+    mockApi({ [LIST]: () => ({ body: page([ZAPIER]) }) });
+    renderList();
+    const user = userEvent.setup();
+    const revoke = within(await rowOf("Zapier")).getByRole("button", { name: "Revoke" });
+    await user.click(revoke);
+    const confirm = await screen.findByRole("alertdialog", { name: "Revoke Zapier?" });
+    await user.click(within(confirm).getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(revoke).toHaveFocus());
+  });
+
+  it("goes to the page's main, not <body>, when the new-key modal closes after creation", async () => {
+    mockApi({
+      [LIST]: () => ({ body: page([ZAPIER]) }),
+      "POST /api/v1/platform/api-keys": () => ({ status: 201, body: newKey(ZAPIER) }),
+    });
+    renderList();
+    const { user, dialog } = await openCreate();
+    await user.type(within(dialog).getByLabelText("Name"), "Zapier");
+    await user.click(within(dialog).getByRole("checkbox", { name: /send_email/ }));
+    await user.click(within(dialog).getByRole("button", { name: "Create key" }));
+    const shown = await screen.findByRole("dialog", { name: "Your new API key" });
+    await user.click(within(shown).getByRole("button", { name: "Done" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.getByRole("main")).toHaveFocus());
+  });
+
+  it("goes to the page's main when revoking removed the button that opened it", async () => {
+    let current: ApiKey = ZAPIER;
+    mockApi({
+      [LIST]: () => ({ body: page([current]) }),
+      [`DELETE /api/v1/platform/api-keys/${ZAPIER.id}`]: () => {
+        current = { ...ZAPIER, status: "revoked", revoked_at: new Date().toISOString() };
+        return { status: 204 };
+      },
+    });
+    renderList();
+    const user = userEvent.setup();
+    await user.click(within(await rowOf("Zapier")).getByRole("button", { name: "Revoke" }));
+    const confirm = await screen.findByRole("alertdialog", { name: "Revoke Zapier?" });
+    await user.click(within(confirm).getByRole("button", { name: "Revoke key" }));
+    await waitFor(async () => expect(within(await rowOf("Zapier")).queryByRole("button")).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.getByRole("main")).toHaveFocus());
   });
 });

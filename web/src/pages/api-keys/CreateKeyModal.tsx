@@ -1,9 +1,10 @@
-import { useId } from "react";
-import { useForm } from "react-hook-form";
+import { useId, useState } from "react";
+import { useForm, type FieldPath } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { z } from "zod";
-import { ApiError } from "../../api/client";
+import { applyFieldErrors } from "../../api/fieldErrors";
+import { CheckWithHint } from "../../components/CheckWithHint";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Modal } from "../../components/Modal";
 import { createKey, SCOPE_EXPLANATIONS, SCOPES, useRefreshKeys, type ShownSecret } from "./api";
@@ -25,11 +26,8 @@ const schema = z.object({
 type FormInput = z.input<typeof schema>;
 type FormOutput = z.output<typeof schema>;
 
-/** The form field a server-side field error belongs to ("scopes[2]" is the scopes field). */
-function formField(field: string): keyof FormInput | null {
-  const root = field.split(/[.[]/)[0];
-  return root === "name" || root === "scopes" ? root : null;
-}
+/** The API's field names for the form's fields (the same here). */
+const SERVER_FIELDS: Record<string, FieldPath<FormInput>> = { name: "name", scopes: "scopes" };
 
 export function CreateKeyModal({
   open,
@@ -61,6 +59,8 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
     defaultValues: { name: "", scopes: [] },
   });
   const { errors } = form.formState;
+  // An error the form cannot put on a field, told above the buttons.
+  const [failure, setFailure] = useState<unknown>(null);
 
   const create = useMutation({
     // The secret goes straight to the caller and is not returned, so it never rests in
@@ -71,20 +71,12 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
       const key = await createKey({ name: values.name, scopes });
       onCreated({ name: key.name, secret: key.secret });
     },
+    onMutate: () => setFailure(null),
     onSuccess: () => refresh(),
     onError: (error) => {
-      if (!(error instanceof ApiError)) return;
-      for (const e of error.errors) {
-        const field = formField(e.field);
-        if (field) form.setError(field, { type: "server", message: e.message }, { shouldFocus: true });
-      }
+      if (applyFieldErrors(error, form.setError, SERVER_FIELDS)) setFailure(error);
     },
   });
-
-  // Field errors the form shows next to their inputs; anything else is told above the buttons.
-  const error = create.error;
-  const unplaced =
-    error && !(error instanceof ApiError && error.errors.length > 0 && error.errors.every((e) => formField(e.field)));
 
   const nameError = errors.name?.message;
   const scopesError = errors.scopes?.message;
@@ -118,18 +110,14 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
         <legend>Scopes</legend>
         <div className="checks">
           {SCOPES.map((scope) => (
-            <label key={scope} className="check">
-              <input
-                type="checkbox"
-                value={scope}
-                aria-invalid={scopesError ? true : undefined}
-                {...form.register("scopes")}
-              />
-              <span>
-                <code>{scope}</code>
-                <small>{SCOPE_EXPLANATIONS[scope]}</small>
-              </span>
-            </label>
+            <CheckWithHint
+              key={scope}
+              label={<code>{scope}</code>}
+              hint={SCOPE_EXPLANATIONS[scope]}
+              value={scope}
+              aria-invalid={scopesError ? true : undefined}
+              {...form.register("scopes")}
+            />
           ))}
         </div>
         {scopesError && (
@@ -139,7 +127,7 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
         )}
       </fieldset>
 
-      {unplaced && <ErrorNotice error={error} />}
+      {failure !== null && <ErrorNotice error={failure} />}
 
       <div className="modal-actions">
         <button type="button" className="button" onClick={onCancel}>

@@ -1,6 +1,6 @@
 import { CodeTabs, type CodeSample } from "../../components/CodeTabs";
-import { CopyButton } from "../../components/CopyButton";
 import { Modal } from "../../components/Modal";
+import { SecretValue } from "../../components/SecretValue";
 import type { ShownSecret } from "./api";
 
 export const ENV_FILE_NAME = "penguinmails.env";
@@ -49,8 +49,17 @@ export function meExamples(secret: string, origin: string): CodeSample[] {
   ];
 }
 
+/**
+ * Where integrations call the API: `VITE_API_URL` at build time (in AWS, the stack's
+ * ApiUrl, so integrations do not share the dashboard's CDN addresses, by which the API
+ * counts failed keys), else this origin (the local runtime serves both).
+ */
+function apiUrl(): string {
+  return import.meta.env.VITE_API_URL || window.location.origin;
+}
+
 function downloadEnv(secret: string) {
-  const blob = new Blob([envFile(secret, window.location.origin)], { type: "text/plain" });
+  const blob = new Blob([envFile(secret, apiUrl())], { type: "text/plain" });
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
@@ -67,7 +76,7 @@ function downloadEnv(secret: string) {
  * calls onClose, which drops it, and nothing else (no query cache) ever held it.
  */
 export function NewKeyModal({ shown, onClose }: { shown: ShownSecret | null; onClose: () => void }) {
-  const origin = window.location.origin;
+  const origin = apiUrl();
   return (
     <Modal
       open={shown !== null}
@@ -82,13 +91,11 @@ export function NewKeyModal({ shown, onClose }: { shown: ShownSecret | null; onC
             <strong>Copy this key now: it will not be shown again.</strong> Store it in a secrets manager
             or your server's environment. If you lose it, regenerate the key.
           </p>
-          <div className="key-secret">
-            <code data-testid="new-key-secret">{shown.secret}</code>
-            <CopyButton value={shown.secret} label="Copy key" />
+          <SecretValue value={shown.secret} testId="new-key-secret" copyLabel="Copy key">
             <button type="button" className="button" onClick={() => downloadEnv(shown.secret)}>
               Download .env
             </button>
-          </div>
+          </SecretValue>
           <h3>Try it</h3>
           <p className="hint">Each example calls GET /api/v1/me, which answers with this key and its account.</p>
           <CodeTabs samples={meExamples(shown.secret, origin)} label="Example language" />

@@ -1,6 +1,7 @@
 // The API-key calls and shapes (openapi.yaml: ApiKey, NewApiKey, ApiKeyList, ApiKeyUsage).
 import { useQueryClient } from "@tanstack/react-query";
 import { api, query } from "../../api/client";
+import { nextCursor, type Page } from "../../api/paging";
 
 export const SCOPES = [
   "send_email",
@@ -50,16 +51,7 @@ export interface NewApiKey extends ApiKey {
   previous_key?: ApiKey;
 }
 
-export interface Pagination {
-  limit: number;
-  has_more: boolean;
-  next_cursor?: string | null;
-}
-
-export interface ApiKeyList {
-  data: ApiKey[];
-  pagination: Pagination;
-}
+export type ApiKeyList = Page<ApiKey>;
 
 export type Granularity = "minute" | "hour" | "day";
 
@@ -91,10 +83,6 @@ export const keyPath = (id?: string) =>
 
 export const listKeys = (params: { limit: number; cursor?: string }) =>
   api<ApiKeyList>("GET", BASE + query(params));
-
-/** The cursor of the page after `page`, if there is one. */
-export const nextCursor = (page: ApiKeyList) =>
-  page.pagination.has_more ? (page.pagination.next_cursor ?? undefined) : undefined;
 
 /** One key by id. There is no GET for a single key, so this pages through the list. */
 export async function findKey(id: string): Promise<ApiKey | null> {

@@ -31,10 +31,12 @@ export function DeliveryDetailModal({
   });
   const replay = useMutation({
     mutationFn: () => webhooksApi.retry(webhookId, deliveryId ?? ""),
+    // The log, this delivery and the statistics ask again at once, not at their next poll.
     onSuccess: () =>
       Promise.all([
         client.invalidateQueries({ queryKey: webhookKeys.deliveries(webhookId) }),
         client.invalidateQueries({ queryKey: webhookKeys.delivery(webhookId, deliveryId ?? "") }),
+        client.invalidateQueries({ queryKey: webhookKeys.stats(webhookId) }),
       ]),
   });
   const close = () => {

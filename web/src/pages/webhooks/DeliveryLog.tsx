@@ -5,7 +5,8 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
 import { formatTime } from "../../components/format";
 import { DeliveryDetailModal } from "./DeliveryDetailModal";
-import { eventTypesQuery, nextCursor, POLL_MS, webhookKeys, webhooksApi } from "./webhooksApi";
+import { nextCursor } from "../../api/paging";
+import { eventTypesQuery, POLL_MS, webhookKeys, webhooksApi } from "./webhooksApi";
 import { LoadMoreButton } from "../../components/LoadMore";
 import { DELIVERY_STATUSES, DeliveryStatusBadge, deliveryStatusLabel, describeErrorKind } from "./webhookUi";
 import type { DeliveryFilters, DeliveryStatus, WebhookDelivery } from "./types";
@@ -22,7 +23,7 @@ export function DeliveryLog({ webhookId, manage }: { webhookId: string; manage: 
     initialPageParam: undefined as string | undefined,
     getNextPageParam: nextCursor,
     refetchInterval: POLL_MS,
-    // The old rows stay on screen while the new filter's rows load.
+    // The old rows stay on screen while the new filter's rows load, marked as updating.
     placeholderData: keepPreviousData,
   });
   const deliveries = log.data?.pages.flatMap((page) => page.data) ?? [];
@@ -40,7 +41,7 @@ export function DeliveryLog({ webhookId, manage }: { webhookId: string; manage: 
           </p>
         )
       ) : (
-        <DeliveryTable deliveries={deliveries} onOpen={setOpenId} />
+        <DeliveryTable deliveries={deliveries} onOpen={setOpenId} updating={log.isPlaceholderData} />
       )}
       {log.error && (
         <ErrorNotice error={log.error} retry={() => (log.isFetchNextPageError ? log.fetchNextPage() : log.refetch())} />
@@ -108,10 +109,20 @@ function DeliveryFilterBar({ filters, onChange }: { filters: DeliveryFilters; on
 const lastResponse = (d: WebhookDelivery) =>
   d.last_status_code ?? (d.last_error_kind ? describeErrorKind(d.last_error_kind) : "—");
 
-function DeliveryTable({ deliveries, onOpen }: { deliveries: WebhookDelivery[]; onOpen: (id: string) => void }) {
+function DeliveryTable({
+  deliveries,
+  onOpen,
+  updating,
+}: {
+  deliveries: WebhookDelivery[];
+  onOpen: (id: string) => void;
+  /** The rows are the previous filter's, until the new filter's arrive. */
+  updating: boolean;
+}) {
   return (
     <div className="table-wrap">
-      <table>
+      {updating && <Loading label="Updating" />}
+      <table aria-busy={updating || undefined}>
         <caption className="visually-hidden">Deliveries, newest first</caption>
         <thead>
           <tr>

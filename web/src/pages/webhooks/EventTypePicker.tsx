@@ -2,8 +2,8 @@
 // resource (email.*, campaign.*, contact.*), each group with its own "select all", and
 // "All events" (`["*"]`, which also covers types added later).
 import type { Ref } from "react";
+import { CheckWithHint } from "../../components/CheckWithHint";
 import { ALL_EVENTS, type EventTypeInfo } from "./types";
-import { CheckWithHint } from "./webhookUi";
 
 interface Group {
   resource: string;

@@ -5,18 +5,21 @@ import { useMutation } from "@tanstack/react-query";
 import { ConfirmDialog } from "../../components/Modal";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { formatTime } from "../../components/format";
-import { SecretValue } from "./WebhookModals";
+import { SecretValue } from "../../components/SecretValue";
 import { webhooksApi } from "./webhooksApi";
 import type { WebhookSecret } from "./types";
 
 export function SecretPanel({ webhookId, manage }: { webhookId: string; manage: boolean }) {
   const [shown, setShown] = useState<WebhookSecret | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const reveal = useMutation({ mutationFn: () => webhooksApi.secret(webhookId), onSuccess: setShown });
+  // Like an API key's: the secret goes straight to state and is not returned, so it never
+  // rests in react-query's mutation cache, and "Hide secret" really forgets it.
+  const reveal = useMutation({
+    mutationFn: async () => setShown(await webhooksApi.secret(webhookId)),
+  });
   const rotate = useMutation({
-    mutationFn: () => webhooksApi.rotateSecret(webhookId),
-    onSuccess: (secret) => {
-      setShown(secret);
+    mutationFn: async () => {
+      setShown(await webhooksApi.rotateSecret(webhookId));
       setConfirming(false);
     },
   });
@@ -34,7 +37,7 @@ export function SecretPanel({ webhookId, manage }: { webhookId: string; manage: 
         <>
           {shown && (
             <>
-              <SecretValue secret={shown.secret} />
+              <SecretValue value={shown.secret} testId="webhook-secret" copyLabel="Copy secret" />
               {shown.previous_expires_at && (
                 <p className="notice notice-info" role="status">
                   {rotate.isSuccess ? "This is the new secret. " : "A rotation is in progress. "}

@@ -6,7 +6,7 @@ import { Bar, BarChart, CartesianGrid, Cell, XAxis, YAxis } from "recharts";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
 import { percent } from "../../components/format";
-import { webhookKeys, webhooksApi } from "./webhooksApi";
+import { POLL_MS, webhookKeys, webhooksApi } from "./webhooksApi";
 import { formatMs } from "./webhookUi";
 import type { StatsWindow, WebhookStats } from "./types";
 
@@ -22,6 +22,8 @@ export function StatsPanel({ webhookId }: { webhookId: string }) {
     queryKey: [...webhookKeys.stats(webhookId), period],
     queryFn: () => webhooksApi.stats(webhookId, period),
     placeholderData: keepPreviousData,
+    // Polled with the delivery log, so the figures follow the deliveries it shows.
+    refetchInterval: POLL_MS,
   });
   const periodLabel = PERIODS.find((p) => p.value === period)?.label ?? period;
 
@@ -45,10 +47,12 @@ export function StatsPanel({ webhookId }: { webhookId: string }) {
       </fieldset>
       {stats.isPending ? (
         <Loading label="Loading statistics" />
-      ) : stats.error ? (
+      ) : !stats.data ? (
         <ErrorNotice error={stats.error} retry={() => stats.refetch()} />
       ) : (
         <>
+          {/* A failed poll keeps the figures as last read. */}
+          {stats.error && <ErrorNotice error={stats.error} retry={() => stats.refetch()} />}
           <StatFigures stats={stats.data} />
           <OutcomeChart stats={stats.data} periodLabel={periodLabel} />
         </>

@@ -1,10 +1,10 @@
 // A test send: pick an event type, see the body a receiver gets (its sample data in the
 // WebhookPayload envelope), send it for real, and see what the endpoint did.
 import { useState } from "react";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
-import { eventTypesQuery, webhooksApi } from "./webhooksApi";
+import { eventTypesQuery, webhookKeys, webhooksApi } from "./webhooksApi";
 import { CodeBlock } from "../../components/CodeBlock";
 import { describeErrorKind, formatMs } from "./webhookUi";
 import type { AttemptOutcome, EventTypeInfo, Webhook, WebhookPayload } from "./types";
@@ -27,7 +27,16 @@ export function TestPanel({ webhook, manage }: { webhook: Webhook; manage: boole
   const eventTypes = useQuery(eventTypesQuery);
   const [chosen, setChosen] = useState("");
   const [createdAt] = useState(() => new Date().toISOString());
-  const send = useMutation({ mutationFn: (type: string) => webhooksApi.test(webhook.id, type) });
+  const client = useQueryClient();
+  const send = useMutation({
+    mutationFn: (type: string) => webhooksApi.test(webhook.id, type),
+    // The test is a delivery now: show it in the log and the figures at once.
+    onSuccess: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: webhookKeys.deliveries(webhook.id) }),
+        client.invalidateQueries({ queryKey: webhookKeys.stats(webhook.id) }),
+      ]),
+  });
 
   const types = eventTypes.data ?? [];
   const type = chosen || defaultType(webhook, types);
@@ -37,8 +46,8 @@ export function TestPanel({ webhook, manage }: { webhook: Webhook; manage: boole
     <section className="panel" aria-labelledby="test-heading">
       <h2 id="test-heading">Send a test</h2>
       <p>
-        Sends the sample below to <span className="url">{webhook.url}</span> now, signed like a real delivery (its{" "}
-        <code>webhook-id</code> starts with <code>test_</code>). Test sends are not kept in the delivery log.
+        Sends the sample below to <span className="url">{webhook.url}</span> now, signed like a real delivery. It
+        is recorded in the delivery log below, where you can open and replay it; it is not retried by itself.
       </p>
       {eventTypes.isPending ? (
         <Loading label="Loading event types" />

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { MemoryRouter, Route, Routes } from "react-router";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { mockApi, OWNER, problem, renderPage, type Handler } from "../../test/render";
+import { cachedText, mockApi, OWNER, problem, renderPage, type Handler } from "../../test/render";
 import { RequireSession } from "../../session";
 import { WebhookDetailPage } from "./WebhookDetailPage";
 import {
@@ -34,8 +34,11 @@ function renderDetail(routes: Record<string, Handler> = {}, { webhook = aWebhook
     },
     { ...OWNER, role },
   );
-  renderPage(<WebhookDetailPage />, { path: `/settings/webhooks/${WEBHOOK_ID}`, pattern: "/settings/webhooks/:id" });
-  return calls;
+  const { client } = renderPage(<WebhookDetailPage />, {
+    path: `/settings/webhooks/${WEBHOOK_ID}`,
+    pattern: "/settings/webhooks/:id",
+  });
+  return { calls, client };
 }
 
 const patchEcho = (before: Webhook = aWebhook()): Handler => (call) => ({ body: { ...before, ...(call.body as object) } });
@@ -44,7 +47,7 @@ const bodiesOf = (calls: { method: string; path: string; body: unknown }[], meth
 
 describe("the webhook header", () => {
   it("shows the URL as the one h1, the health in words, and switches deliveries off", async () => {
-    const calls = renderDetail({ [`PATCH ${ONE}`]: patchEcho() });
+    const { calls } = renderDetail({ [`PATCH ${ONE}`]: patchEcho() });
     expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("https://hooks.acme.io/penguinmails");
     expect(screen.getAllByRole("heading", { level: 1 })).toHaveLength(1);
     expect(screen.getByText("Healthy")).toBeInTheDocument();
@@ -56,7 +59,7 @@ describe("the webhook header", () => {
   });
 
   it("edits with a PATCH of only the fields changed", async () => {
-    const calls = renderDetail({ [`PATCH ${ONE}`]: patchEcho() });
+    const { calls } = renderDetail({ [`PATCH ${ONE}`]: patchEcho() });
     await userEvent.click(await screen.findByRole("button", { name: "Edit" }));
     const dialog = within(await screen.findByRole("dialog", { name: "Edit webhook" }));
     const url = dialog.getByLabelText("URL");
@@ -82,6 +85,26 @@ describe("the webhook header", () => {
     expect(calls.some((c) => c.method === "PUT")).toBe(false);
     await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("https://hooks.acme.io/v2");
+  });
+
+  it("sends only what was edited, even when a poll brought a change made elsewhere meanwhile", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      let current = aWebhook();
+      const { calls } = renderDetail({ [`GET ${ONE}`]: () => ({ body: current }), [`PATCH ${ONE}`]: patchEcho() });
+      await userEvent.click(await screen.findByRole("button", { name: "Edit" }));
+      const dialog = within(await screen.findByRole("dialog", { name: "Edit webhook" }));
+      current = aWebhook({ description: "Changed by a colleague" });
+      await act(() => vi.advanceTimersByTimeAsync(5_100));
+      await waitFor(() => expect(calls.filter((c) => c.method === "GET" && c.path === ONE).length).toBeGreaterThan(1));
+      const url = dialog.getByLabelText("URL");
+      await userEvent.clear(url);
+      await userEvent.type(url, "https://hooks.acme.io/v2");
+      await userEvent.click(dialog.getByRole("button", { name: "Save changes" }));
+      await waitFor(() => expect(bodiesOf(calls, "PATCH", ONE)).toEqual([{ url: "https://hooks.acme.io/v2" }]));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("deletes after the confirmation, then goes back to the list", async () => {
@@ -118,7 +141,7 @@ describe("the webhook header", () => {
       disabled_reason: "the endpoint answered 410 Gone",
       disabled_at: "2026-11-27T12:00:00Z",
     });
-    const calls = renderDetail(
+    const { calls } = renderDetail(
       { [`PATCH ${ONE}`]: patchEcho({ ...disabled, state: "healthy" }), [`POST ${ONE}/recover`]: () => ({ status: 202, body: { recovered: 12 } }) },
       { webhook: disabled },
     );
@@ -142,18 +165,22 @@ describe("the webhook header", () => {
 });
 
 describe("the signing secret", () => {
-  it("stays hidden until revealed", async () => {
-    const calls = renderDetail({ [`GET ${ONE}/secret`]: () => ({ body: { secret: SECRET, previous_expires_at: null } }) });
+  it("stays hidden until revealed, and is forgotten when hidden", async () => {
+    const { calls, client } = renderDetail({
+      [`GET ${ONE}/secret`]: () => ({ body: { secret: SECRET, previous_expires_at: null } }),
+    });
     await userEvent.click(await screen.findByRole("button", { name: "Reveal secret" }));
     expect(await screen.findByTestId("webhook-secret")).toHaveTextContent(SECRET);
     expect(screen.getByRole("button", { name: "Copy secret" })).toBeInTheDocument();
     expect(bodiesOf(calls, "GET", `${ONE}/secret`)).toHaveLength(1);
     await userEvent.click(screen.getByRole("button", { name: "Hide secret" }));
     expect(screen.queryByTestId("webhook-secret")).not.toBeInTheDocument();
+    // Not kept anywhere else either: no query or mutation holds it.
+    expect(cachedText(client)).not.toContain(SECRET);
   });
 
   it("rotates after a confirmation that says the old secret keeps verifying for 24 hours", async () => {
-    const calls = renderDetail({
+    const { calls, client } = renderDetail({
       [`POST ${ONE}/rotate-secret`]: () => ({
         body: { secret: ROTATED_SECRET, previous_expires_at: "2026-11-28T09:00:00Z" },
       }),
@@ -166,14 +193,24 @@ describe("the signing secret", () => {
     expect(await screen.findByTestId("webhook-secret")).toHaveTextContent(ROTATED_SECRET);
     expect(screen.getByText(/This is the new secret/)).toHaveTextContent(/keeps signing beside it until/);
     expect(bodiesOf(calls, "POST", `${ONE}/rotate-secret`)).toEqual([undefined]);
+    await userEvent.click(screen.getByRole("button", { name: "Hide secret" }));
+    expect(screen.queryByTestId("webhook-secret")).not.toBeInTheDocument();
+    expect(cachedText(client)).not.toContain(ROTATED_SECRET);
   });
 });
 
 describe("the test send", () => {
   it("previews the type's sample inside the payload a receiver gets, and shows a success", async () => {
-    const calls = renderDetail({
+    const { calls } = renderDetail({
       [`POST ${ONE}/test`]: () => ({
-        body: { success: true, status_code: 200, response_ms: 142, error_kind: null, response_excerpt: '{"ok":true}' },
+        body: {
+          delivery_id: "7c1e5a9b-2d3f-4e6a-9b8c-1d2e3f4a5b6c",
+          success: true,
+          status_code: 200,
+          response_ms: 142,
+          error_kind: null,
+          response_excerpt: '{"ok":true}',
+        },
       }),
     });
     const select = await screen.findByRole("combobox", { name: "Sample event" });
@@ -188,9 +225,13 @@ describe("the test send", () => {
       data: EVENT_TYPES.find((t) => t.type === "contact.created")!.sample,
     });
 
+    const logReads = () => calls.filter((c) => c.method === "GET" && c.path.startsWith(`${ONE}/deliveries`)).length;
+    const before = logReads();
     await userEvent.click(screen.getByRole("button", { name: "Send test" }));
     const outcome = await screen.findByTestId("test-outcome");
     expect(bodiesOf(calls, "POST", `${ONE}/test`)).toEqual([{ event_type: "contact.created" }]);
+    // The test is recorded as a delivery: the log is read again at once, not at the next poll.
+    await waitFor(() => expect(logReads()).toBeGreaterThan(before));
     expect(outcome).toHaveClass("notice-ok");
     expect(outcome).toHaveTextContent("Success");
     expect(outcome).toHaveTextContent("The endpoint answered 200 in 142 ms.");
@@ -200,7 +241,14 @@ describe("the test send", () => {
   it("shows a failure as one, with the reason", async () => {
     renderDetail({
       [`POST ${ONE}/test`]: () => ({
-        body: { success: false, status_code: null, response_ms: 10000, error_kind: "timeout", response_excerpt: "" },
+        body: {
+          delivery_id: "7c1e5a9b-2d3f-4e6a-9b8c-1d2e3f4a5b6d",
+          success: false,
+          status_code: null,
+          response_ms: 10000,
+          error_kind: "timeout",
+          response_excerpt: "",
+        },
       }),
     });
     await userEvent.click(await screen.findByRole("button", { name: "Send test" }));
@@ -218,7 +266,7 @@ describe("the delivery log", () => {
     calls.filter((c) => c.method === "GET" && c.path.startsWith(`${ONE}/deliveries?`)).map((c) => c.path);
 
   it("lists deliveries and sends each filter in the query string", async () => {
-    const calls = renderDetail();
+    const { calls } = renderDetail();
     const row = within(await screen.findByTestId("delivery-row"));
     expect(row.getByText("email.bounced")).toBeInTheDocument();
     expect(row.getByText("Failed")).toHaveClass("badge-danger");
@@ -243,21 +291,68 @@ describe("the delivery log", () => {
     expect(screen.getByLabelText("From")).toHaveValue("");
   });
 
-  it("asks for the log again every 5 seconds while the page is open", async () => {
+  it("asks for the log, the webhook (its health) and its statistics again every 5 seconds", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
-      const calls = renderDetail();
+      let state: Webhook["state"] = "healthy";
+      const { calls } = renderDetail({ [`GET ${ONE}`]: () => ({ body: aWebhook({ state }) }) });
       await screen.findByTestId("delivery-row");
-      const before = deliveryPaths(calls).length;
+      expect(await screen.findByText("Last 24 hours: 240 attempts, 228 succeeded and 12 failed.")).toBeInTheDocument();
+      const count = (path: string) => calls.filter((c) => c.method === "GET" && c.path.startsWith(path)).length;
+      const before = { log: deliveryPaths(calls).length, stats: count(`${ONE}/stats`) };
+      state = "failing";
       await act(() => vi.advanceTimersByTimeAsync(5_100));
-      await waitFor(() => expect(deliveryPaths(calls).length).toBeGreaterThan(before));
+      await waitFor(() => expect(deliveryPaths(calls).length).toBeGreaterThan(before.log));
+      expect(count(`${ONE}/stats`)).toBeGreaterThan(before.stats);
+      // The header's health badge follows.
+      expect(await screen.findByText("Failing")).toBeInTheDocument();
     } finally {
       vi.useRealTimers();
     }
   });
 
+  it("keeps the webhook on show when a poll fails, and says so", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      let fail = false;
+      renderDetail({ [`GET ${ONE}`]: () => (fail ? problem(503, "unavailable", "try again shortly") : { body: aWebhook() }) });
+      expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("https://hooks.acme.io/penguinmails");
+      fail = true;
+      await act(() => vi.advanceTimersByTimeAsync(5_100));
+      expect(await screen.findByText("try again shortly")).toBeInTheDocument();
+      expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("https://hooks.acme.io/penguinmails");
+      expect(screen.getByRole("switch", { name: "Enabled" })).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("marks the previous filter's rows as updating until the new filter's arrive", async () => {
+    let release = () => {};
+    const { calls } = renderDetail({
+      [`GET ${ONE}/deliveries`]: (call) =>
+        call.path.includes("status=succeeded")
+          ? new Promise((resolve) => {
+              release = () => resolve(page([aDelivery({ id: "d2", status: "succeeded" })]));
+            })
+          : page([aDelivery()]),
+    });
+    const table = await screen.findByRole("table", { name: "Deliveries, newest first" });
+    expect(table).not.toHaveAttribute("aria-busy");
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Status" }), "succeeded");
+    await waitFor(() => expect(deliveryPaths(calls).some((p) => p.includes("status=succeeded"))).toBe(true));
+    // The old row is still there, but said to be out of date.
+    expect(within(screen.getByTestId("delivery-row")).getByText("Failed")).toBeInTheDocument();
+    expect(screen.getByRole("table", { name: "Deliveries, newest first" })).toHaveAttribute("aria-busy", "true");
+    expect(screen.getByText("Updating…")).toBeInTheDocument();
+    act(() => release());
+    await waitFor(() => expect(within(screen.getByTestId("delivery-row")).getByText("Succeeded")).toBeInTheDocument());
+    expect(screen.getByRole("table", { name: "Deliveries, newest first" })).not.toHaveAttribute("aria-busy");
+    expect(screen.queryByText("Updating…")).not.toBeInTheDocument();
+  });
+
   it("pages with the cursor", async () => {
-    const calls = renderDetail({
+    const { calls } = renderDetail({
       [`GET ${ONE}/deliveries?limit=20`]: () => page([aDelivery()], "c2"),
       [`GET ${ONE}/deliveries?limit=20&cursor=c2`]: () => page([aDelivery({ id: "d2", status: "succeeded" })]),
     });
@@ -267,7 +362,7 @@ describe("the delivery log", () => {
   });
 
   it("opens a delivery with every attempt, and replays it", async () => {
-    const calls = renderDetail({
+    const { calls } = renderDetail({
       [`GET ${ONE}/deliveries/${DELIVERY_ID}`]: () => ({ body: aDeliveryDetail() }),
       [`POST ${ONE}/deliveries/${DELIVERY_ID}/retry`]: () => ({ status: 202, body: aDelivery({ status: "pending" }) }),
     });
@@ -284,11 +379,14 @@ describe("the delivery log", () => {
     expect(attempts[1]).toHaveTextContent('{"error":"database down"}');
 
     const listFetches = deliveryPaths(calls).length;
+    const statsFetches = () => calls.filter((c) => c.path.startsWith(`${ONE}/stats`)).length;
+    const statsBefore = statsFetches();
     await userEvent.click(dialog.getByRole("button", { name: "Replay" }));
     expect(await dialog.findByText("Queued to send again.")).toBeInTheDocument();
     expect(bodiesOf(calls, "POST", `${ONE}/deliveries/${DELIVERY_ID}/retry`)).toEqual([undefined]);
-    // The log asks again at once instead of waiting for its next poll.
+    // The log and the statistics ask again at once instead of waiting for their next poll.
     await waitFor(() => expect(deliveryPaths(calls).length).toBeGreaterThan(listFetches));
+    await waitFor(() => expect(statsFetches()).toBeGreaterThan(statsBefore));
   });
 
   it("says why a replay was refused", async () => {
@@ -306,7 +404,7 @@ describe("the delivery log", () => {
 
 describe("the statistics", () => {
   it("shows the figures for the window and asks again when it changes", async () => {
-    const calls = renderDetail({
+    const { calls } = renderDetail({
       [`GET ${ONE}/stats?window=7d`]: () => ({ body: someStats({ window: "7d", attempts: 1000, succeeded: 990, failed: 10, success_rate: 0.99, error_rate: 0.01 }) }),
     });
     const stats = within(await screen.findByRole("region", { name: "Statistics" }));

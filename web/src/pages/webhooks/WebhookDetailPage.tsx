@@ -17,7 +17,7 @@ import { TestPanel } from "./TestPanel";
 import { DeliveryLog } from "./DeliveryLog";
 import { StatsPanel } from "./StatsPanel";
 import { VerificationPanel } from "./VerificationPanel";
-import { useUpdateWebhook, webhookKeys, webhooksApi } from "./webhooksApi";
+import { POLL_MS, useUpdateWebhook, webhookKeys, webhookPath, webhooksApi } from "./webhooksApi";
 import { EventChips, HealthBadge, ReadOnlyNotice } from "./webhookUi";
 import type { Webhook } from "./types";
 import "./webhooks.css";
@@ -25,17 +25,22 @@ import "./webhooks.css";
 export function WebhookDetailPage() {
   const { id = "" } = useParams();
   const manage = canManage(useSession());
-  const webhook = useQuery({ queryKey: webhookKeys.detail(id), queryFn: () => webhooksApi.get(id) });
+  // Polled with the delivery log, so the health and state move with the deliveries.
+  const webhook = useQuery({
+    queryKey: webhookKeys.detail(id),
+    queryFn: () => webhooksApi.get(id),
+    refetchInterval: POLL_MS,
+  });
 
   if (webhook.isPending) return <Loading label="Loading webhook" />;
-  if (webhook.error) {
-    const missing = webhook.error instanceof ApiError && webhook.error.status === 404;
+  const missing = webhook.error instanceof ApiError && webhook.error.status === 404;
+  if (!webhook.data || missing) {
     return (
       <>
         <h1>{missing ? "Webhook not found" : "Webhook"}</h1>
         <ErrorNotice error={webhook.error} retry={missing ? undefined : () => webhook.refetch()} />
         <p>
-          <Link to="/settings/webhooks">All webhooks</Link>
+          <Link to={webhookPath()}>All webhooks</Link>
         </p>
       </>
     );
@@ -43,6 +48,8 @@ export function WebhookDetailPage() {
   return (
     <>
       <WebhookHeader webhook={webhook.data} manage={manage} />
+      {/* A failed poll keeps the page as last read. */}
+      {webhook.error && <ErrorNotice error={webhook.error} retry={() => webhook.refetch()} />}
       {!manage && <ReadOnlyNotice />}
       <SecretPanel webhookId={id} manage={manage} />
       <TestPanel webhook={webhook.data} manage={manage} />
@@ -63,7 +70,7 @@ function WebhookHeader({ webhook, manage }: { webhook: Webhook; manage: boolean 
   return (
     <>
       <p className="back-link">
-        <Link to="/settings/webhooks">
+        <Link to={webhookPath()}>
           <span aria-hidden="true">← </span>All webhooks
         </Link>
       </p>
@@ -120,7 +127,7 @@ function WebhookHeader({ webhook, manage }: { webhook: Webhook; manage: boolean 
           <DeleteWebhookDialog
             webhook={dialog === "delete" ? webhook : null}
             onClose={close}
-            onDeleted={() => navigate("/settings/webhooks", { replace: true })}
+            onDeleted={() => navigate(webhookPath(), { replace: true })}
           />
           {dialog === "recover" && <RecoverDialog webhook={webhook} open onOpenChange={close} recover={recover} />}
         </>

@@ -2,16 +2,16 @@
 // webhookFormModel, every message tied to its input, the server's 422 field errors
 // placed on the fields they name.
 import { useId, useState, type ReactNode } from "react";
-import { Controller, useForm, type UseFormSetError } from "react-hook-form";
+import { Controller, useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useQuery } from "@tanstack/react-query";
-import { ApiError } from "../../api/client";
+import { applyFieldErrors } from "../../api/fieldErrors";
+import { CheckWithHint } from "../../components/CheckWithHint";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
 import { EventTypePicker } from "./EventTypePicker";
 import { eventTypesQuery } from "./webhooksApi";
-import { CheckWithHint } from "./webhookUi";
-import { formFieldOf, webhookFormSchema, type WebhookFormValues } from "./webhookFormModel";
+import { SERVER_FIELDS, webhookFormSchema, type WebhookFormValues } from "./webhookFormModel";
 
 interface ControlProps {
   id: string;
@@ -56,18 +56,6 @@ function Field({
   );
 }
 
-/** Puts each of a 422's field errors on its field; true when something is left to show above the form. */
-function placeServerErrors(error: unknown, setError: UseFormSetError<WebhookFormValues>): boolean {
-  if (!(error instanceof ApiError) || error.errors.length === 0) return true;
-  let unplaced = false;
-  error.errors.forEach((e, i) => {
-    const field = formFieldOf(e.field);
-    if (field) setError(field, { type: "server", message: e.message }, { shouldFocus: i === 0 });
-    else unplaced = true;
-  });
-  return unplaced;
-}
-
 export function WebhookForm({
   defaultValues,
   submitLabel,
@@ -95,7 +83,7 @@ export function WebhookForm({
     try {
       await onSubmit(values);
     } catch (error) {
-      if (placeServerErrors(error, setError)) setFailure(error);
+      if (applyFieldErrors(error, setError, SERVER_FIELDS)) setFailure(error);
     }
   });
 

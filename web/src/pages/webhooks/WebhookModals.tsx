@@ -2,17 +2,20 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { ConfirmDialog, Modal } from "../../components/Modal";
-import { CopyButton } from "../../components/CopyButton";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { SecretValue } from "../../components/SecretValue";
 import { WebhookForm } from "./WebhookForm";
 import { changedFields, emptyFormValues, formValuesOf, toWebhookInput } from "./webhookFormModel";
-import { useCreateWebhook, useDeleteWebhook, useUpdateWebhook } from "./webhooksApi";
+import { useCreateWebhook, useDeleteWebhook, useUpdateWebhook, webhookPath } from "./webhooksApi";
 import type { NewWebhook, Webhook } from "./types";
 
 /** "Add webhook": the form, then the new signing secret, shown this once. */
 export function CreateWebhookFlow({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
-  const create = useCreateWebhook();
   const [created, setCreated] = useState<NewWebhook | null>(null);
+  const create = useCreateWebhook((webhook) => {
+    onOpenChange(false);
+    setCreated(webhook);
+  });
   return (
     <>
       <Modal open={open} onOpenChange={onOpenChange} title="Add webhook" wide>
@@ -20,11 +23,7 @@ export function CreateWebhookFlow({ open, onOpenChange }: { open: boolean; onOpe
           defaultValues={emptyFormValues}
           submitLabel="Create webhook"
           onCancel={() => onOpenChange(false)}
-          onSubmit={async (values) => {
-            const webhook = await create.mutateAsync(toWebhookInput(values));
-            onOpenChange(false);
-            setCreated(webhook);
-          }}
+          onSubmit={(values) => create.mutateAsync(toWebhookInput(values))}
         />
       </Modal>
       {/* Closing forgets the secret: it is in no cache, so nothing shows it again. */}
@@ -34,10 +33,10 @@ export function CreateWebhookFlow({ open, onOpenChange }: { open: boolean; onOpe
         title="Webhook created"
         description="Copy the signing secret now and store it with your receiver. It is shown here once; owners and admins can reveal it again on the webhook’s page."
       >
-        {created && <SecretValue secret={created.secret} />}
+        {created && <SecretValue value={created.secret} testId="webhook-secret" copyLabel="Copy secret" />}
         <div className="modal-actions">
           {created && (
-            <Link className="button" to={`/settings/webhooks/${created.id}`}>
+            <Link className="button" to={webhookPath(created.id)}>
               Open webhook
             </Link>
           )}
@@ -47,16 +46,6 @@ export function CreateWebhookFlow({ open, onOpenChange }: { open: boolean; onOpe
         </div>
       </Modal>
     </>
-  );
-}
-
-/** A signing secret on show, with its copy button. */
-export function SecretValue({ secret }: { secret: string }) {
-  return (
-    <div className="key-secret">
-      <code data-testid="webhook-secret">{secret}</code>
-      <CopyButton value={secret} label="Copy secret" />
-    </div>
   );
 }
 
@@ -70,14 +59,17 @@ export function EditWebhookModal({
   onOpenChange: (open: boolean) => void;
 }) {
   const update = useUpdateWebhook();
+  // The webhook as the form opened: the page keeps polling it, and the PATCH must hold only
+  // what was changed here, not undo what changed elsewhere meanwhile.
+  const [loaded] = useState(webhook);
   return (
     <Modal open={open} onOpenChange={onOpenChange} title="Edit webhook" wide>
       <WebhookForm
-        defaultValues={formValuesOf(webhook)}
+        defaultValues={formValuesOf(loaded)}
         submitLabel="Save changes"
         onCancel={() => onOpenChange(false)}
         onSubmit={async (values) => {
-          const patch = changedFields(webhook, values);
+          const patch = changedFields(loaded, values);
           // Nothing changed: nothing to send.
           if (Object.keys(patch).length > 0) await update.mutateAsync({ id: webhook.id, patch });
           onOpenChange(false);

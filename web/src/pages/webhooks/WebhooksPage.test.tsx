@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { mockApi, OWNER, problem, renderPage } from "../../test/render";
+import { cachedText, mockApi, OWNER, problem, renderPage } from "../../test/render";
 import { WebhooksPage } from "./WebhooksPage";
 import { aWebhook, eventTypesRoute, page, SECRET } from "./testData";
 
@@ -35,6 +35,16 @@ describe("the webhook list", () => {
     expect(second!.getByText("Disabled", { selector: ".badge" })).toBeInTheDocument();
     expect(second!.getByRole("button", { name: "Enable" })).toBeInTheDocument();
     expect(third!.getByText("Degraded")).toBeInTheDocument();
+  });
+
+  it("links each webhook by its id, encoded", async () => {
+    mockApi({ [`GET ${LIST}`]: () => page([aWebhook({ id: "w/1?x#y" })]) });
+    renderList();
+    const row = within(await screen.findByTestId("webhook-row"));
+    expect(row.getByRole("link", { name: "https://hooks.acme.io/penguinmails" })).toHaveAttribute(
+      "href",
+      "/settings/webhooks/w%2F1%3Fx%23y",
+    );
   });
 
   it("offers to add the first webhook when there is none", async () => {
@@ -113,11 +123,11 @@ describe("the webhook list", () => {
 describe("creating a webhook", () => {
   async function openCreate(routes = {}) {
     const calls = mockApi({ [`GET ${LIST}`]: () => page([aWebhook()]), ...eventTypesRoute, ...routes });
-    renderList();
+    const { client } = renderList();
     await userEvent.click(await screen.findByRole("button", { name: "Add webhook" }));
     const dialog = await screen.findByRole("dialog", { name: "Add webhook" });
     await within(dialog).findByRole("checkbox", { name: "All events (*)" });
-    return { calls, dialog: within(dialog) };
+    return { calls, dialog: within(dialog), client };
   }
 
   it("refuses a bad URL and no events, with the messages on the inputs, and sends nothing", async () => {
@@ -153,7 +163,7 @@ describe("creating a webhook", () => {
   });
 
   it("sends exactly the WebhookInput and shows the signing secret once", async () => {
-    const { calls, dialog } = await openCreate({
+    const { calls, dialog, client } = await openCreate({
       "POST /api/v1/webhooks": () => ({ status: 201, body: { ...aWebhook(), secret: SECRET } }),
     });
     await userEvent.type(dialog.getByLabelText("URL"), " https://hooks.acme.io/penguinmails ");
@@ -185,9 +195,14 @@ describe("creating a webhook", () => {
     ]);
     const shown = within(screen.getByRole("dialog", { name: "Webhook created" }));
     expect(shown.getByRole("button", { name: "Copy secret" })).toBeInTheDocument();
+    expect(shown.getByRole("link", { name: "Open webhook" })).toHaveAttribute("href", `/settings/webhooks/${aWebhook().id}`);
     await userEvent.click(shown.getByRole("button", { name: "Done" }));
     await waitFor(() => expect(screen.queryByTestId("webhook-secret")).not.toBeInTheDocument());
     expect(screen.queryByText(SECRET)).not.toBeInTheDocument();
+    // Closing forgot it: no query or mutation holds it either.
+    expect(cachedText(client)).not.toContain(SECRET);
+    // The secret's modal was opened from the form's button, now gone: focus goes to the page, not <body>.
+    await waitFor(() => expect(screen.getByRole("main")).toHaveFocus());
   });
 
   it("puts the server's refused_address on the URL field", async () => {

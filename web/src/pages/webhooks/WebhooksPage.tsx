@@ -8,7 +8,8 @@ import { EmptyState } from "../../components/EmptyState";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
 import { CreateWebhookFlow, DeleteWebhookDialog } from "./WebhookModals";
-import { nextCursor, useUpdateWebhook, webhookKeys, webhooksApi } from "./webhooksApi";
+import { nextCursor } from "../../api/paging";
+import { useUpdateWebhook, webhookKeys, webhookPath, webhooksApi } from "./webhooksApi";
 import { LoadMoreButton } from "../../components/LoadMore";
 import { EventChips, HealthBadge, ReadOnlyNotice } from "./webhookUi";
 import type { Webhook } from "./types";
@@ -103,7 +104,7 @@ function WebhookTable({ webhooks, manage }: { webhooks: Webhook[]; manage: boole
 
 function WebhookRow({ webhook, manage, onDelete }: { webhook: Webhook; manage: boolean; onDelete: () => void }) {
   const update = useUpdateWebhook();
-  const path = `/settings/webhooks/${webhook.id}`;
+  const path = webhookPath(webhook.id);
   // Every row's buttons have the same names; the URL, as their description, says which webhook.
   const urlId = `webhook-url-${webhook.id}`;
   return (

@@ -47,18 +47,6 @@ export interface NewWebhook extends Webhook {
   secret: string;
 }
 
-export interface Pagination {
-  limit: number;
-  has_more: boolean;
-  offset?: number;
-  next_cursor?: string | null;
-}
-
-export interface Page<T> {
-  data: T[];
-  pagination: Pagination;
-}
-
 export interface WebhookSecret {
   secret: string;
   /** When the previous secret stops signing; null when no rotation is in progress. */
@@ -72,6 +60,8 @@ export interface EventTypeInfo {
 }
 
 export interface AttemptOutcome {
+  /** The delivery the test send is recorded as: in the log, replayable. */
+  delivery_id: string;
   success: boolean;
   status_code: number | null;
   response_ms: number;

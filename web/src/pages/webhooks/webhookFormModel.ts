@@ -112,20 +112,14 @@ export function changedFields(webhook: Webhook, values: WebhookFormValues): Webh
   return patch as WebhookPatch;
 }
 
-const SERVER_FIELDS: [string, FieldPath<WebhookFormValues>][] = [
-  ["url", "url"],
-  ["description", "description"],
-  ["event_types", "eventTypes"],
-  ["filters.workspace_ids", "workspaceIds"],
-  ["filters.campaign_ids", "campaignIds"],
-  ["filters.tags", "tags"],
-  ["retry_policy", "retryPolicy"],
-  ["enabled", "enabled"],
-];
-
-/** Which form field a server field error (`url`, `event_types[2]`, `filters.tags[0]`…) belongs to. */
-export function formFieldOf(serverField: string): FieldPath<WebhookFormValues> | undefined {
-  const within = (prefix: string) =>
-    serverField === prefix || serverField.startsWith(`${prefix}[`) || serverField.startsWith(`${prefix}.`);
-  return SERVER_FIELDS.find(([prefix]) => within(prefix))?.[1];
-}
+/** The form field each WebhookInput field's errors (`url`, `event_types[2]`, `filters.tags[0]`…) belong to. */
+export const SERVER_FIELDS: Record<string, FieldPath<WebhookFormValues>> = {
+  url: "url",
+  description: "description",
+  event_types: "eventTypes",
+  "filters.workspace_ids": "workspaceIds",
+  "filters.campaign_ids": "campaignIds",
+  "filters.tags": "tags",
+  retry_policy: "retryPolicy",
+  enabled: "enabled",
+};

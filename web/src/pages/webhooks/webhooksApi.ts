@@ -2,12 +2,12 @@
 // share (enable/disable, delete), so each cache update is written once.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, query } from "../../api/client";
+import type { Page } from "../../api/paging";
 import type {
   AttemptOutcome,
   DeliveryFilters,
   EventTypeInfo,
   NewWebhook,
-  Page,
   StatsWindow,
   Webhook,
   WebhookDelivery,
@@ -20,9 +20,16 @@ import type {
 
 const BASE = "/api/v1/webhooks";
 const PAGE_SIZE = 20;
-/** How often the delivery log (and an open delivery) asks again, so retries show as they happen. */
+/**
+ * How often an open webhook page asks again: its delivery log (and an open delivery), its
+ * detail (health, state) and its statistics, so retries and their effects show as they happen.
+ */
 export const POLL_MS = 5000;
 const one = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
+
+/** The dashboard's own address of the webhook list, or of one webhook. */
+export const webhookPath = (id?: string) =>
+  id ? `/settings/webhooks/${encodeURIComponent(id)}` : "/settings/webhooks";
 
 /** A datetime-local value as the RFC 3339 instant the API filters by. */
 export function localToIso(value: string): string | undefined {
@@ -73,10 +80,6 @@ export const webhookKeys = {
   stats: (id: string) => ["webhooks", "stats", id] as const,
 };
 
-/** The cursor of the page after `page`, for useInfiniteQuery (cursor paging is the default). */
-export const nextCursor = (page: Page<unknown>) =>
-  page.pagination.has_more ? (page.pagination.next_cursor ?? undefined) : undefined;
-
 /** The event types barely change: one fetch serves the form, the test panel and the filters. */
 export const eventTypesQuery = {
   queryKey: webhookKeys.eventTypes(),
@@ -110,11 +113,14 @@ export function useDeleteWebhook() {
   });
 }
 
-export function useCreateWebhook() {
+export function useCreateWebhook(onCreated: (webhook: NewWebhook) => void) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: webhooksApi.create,
-    // The secret stays out of the cache: it lives only in the one-time modal's state.
+    // The new webhook (with its secret) goes straight to the caller and is not returned, so
+    // the secret never rests in react-query's mutation cache: only in the one-time modal's state.
+    mutationFn: async (input: WebhookInput) => {
+      onCreated(await webhooksApi.create(input));
+    },
     onSuccess: () => client.invalidateQueries({ queryKey: webhookKeys.list() }),
   });
 }
