@@ -626,6 +626,7 @@ async fn a_secrets_outage_creates_nothing_and_says_503() {
         token: None,
         mount: "secret".into(),
         timeout: Duration::from_secs(2),
+        ..Default::default()
     })
     .unwrap();
     let client = test.db.client().await.unwrap();

@@ -605,3 +605,140 @@ fn the_time_zone_list_is_the_one_the_code_reads() {
         "openapi.yaml TimeZone: missing {missing:?}, not accepted {extra:?}"
     );
 }
+
+/// Every place in `value` that grants a Secrets Manager action, with whether it sits
+/// inside `!If [UseSecretsManager, …]`.
+fn secrets_manager_grants(value: &Value, guarded: bool, found: &mut Vec<(String, bool)>) {
+    match value {
+        Value::Tagged(tagged) => {
+            let guards = tagged.tag == "If"
+                && tagged.value.as_sequence().and_then(|s| s.first())
+                    == Some(&Value::from("UseSecretsManager"));
+            secrets_manager_grants(&tagged.value, guarded || guards, found);
+        }
+        Value::Mapping(map) => {
+            if let Some(action) = map.get("Action") {
+                let text = format!("{action:?}");
+                if text.contains("secretsmanager:") {
+                    found.push((text, guarded));
+                }
+            }
+            for item in map.values() {
+                secrets_manager_grants(item, guarded, found);
+            }
+        }
+        Value::Sequence(items) => {
+            for item in items {
+                secrets_manager_grants(item, guarded, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// With `SecretsBackend=vault` the functions hold no Secrets Manager permission at all:
+/// every grant is conditional on the aws backend. And the Vault Lambda extension, when
+/// its layer is given, is attached to every function with its settings.
+#[test]
+fn with_vault_no_function_may_touch_secrets_manager_and_the_extension_is_attached() {
+    let template = yaml("template.yaml");
+    let mut found = Vec::new();
+    secrets_manager_grants(&template["Resources"], false, &mut found);
+    assert!(found.len() >= 40, "the grants are found: {}", found.len());
+    let unguarded: Vec<&String> = found
+        .iter()
+        .filter(|(_, guarded)| !guarded)
+        .map(|(action, _)| action)
+        .collect();
+    assert!(
+        unguarded.is_empty(),
+        "granted with vault too: {unguarded:?}"
+    );
+
+    let globals = &template["Globals"]["Function"];
+    let condition = |value: &Value| match value {
+        Value::Tagged(t) if t.tag == "If" => t.value[0].as_str().map(str::to_string),
+        _ => None,
+    };
+    assert_eq!(
+        condition(&globals["Layers"]).as_deref(),
+        Some("UseVaultExtension")
+    );
+    let vars = &globals["Environment"]["Variables"];
+    for name in ["VLE_VAULT_ADDR", "VAULT_AUTH_PROVIDER", "VAULT_AUTH_ROLE"] {
+        assert_eq!(
+            condition(&vars[name]).as_deref(),
+            Some("UseVaultExtension"),
+            "{name}"
+        );
+    }
+}
+
+/// samconfig.toml: environments with their region and stack, overrides that name real
+/// template parameters, no SAM build cache (it hashes the whole repository), and a CI
+/// environment that deploys without waiting at a prompt.
+#[test]
+fn samconfig_environments_are_complete_and_ci_never_prompts() {
+    let text = std::fs::read_to_string(workspace_root().join("samconfig.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    let template = yaml("template.yaml");
+    let parameters = template["Parameters"].as_mapping().unwrap();
+    let environments: Vec<&String> = config.keys().filter(|k| *k != "version").collect();
+    for name in ["default", "staging", "production", "ci"] {
+        assert!(environments.contains(&&name.to_string()), "{name}");
+    }
+    for name in environments {
+        let env = config[name].as_table().unwrap();
+        let global = env["global"]["parameters"].as_table().unwrap();
+        assert!(
+            global.contains_key("region") && global.contains_key("stack_name"),
+            "{name}"
+        );
+        assert!(
+            env.get("build")
+                .and_then(|b| b["parameters"].get("cached"))
+                .is_none(),
+            "{name}: no SAM build cache"
+        );
+        let deploy = env["deploy"]["parameters"].as_table().unwrap();
+        let overrides = deploy["parameter_overrides"].as_str().unwrap();
+        for pair in overrides.split_whitespace() {
+            let key = pair.split('=').next().unwrap();
+            assert!(
+                parameters.contains_key(key),
+                "{name}: {key} is no template parameter"
+            );
+        }
+    }
+    assert_eq!(
+        config["ci"]["deploy"]["parameters"]["confirm_changeset"].as_bool(),
+        Some(false)
+    );
+}
+
+/// The HTTP API throttles every route before a function runs and writes one JSON access
+/// line per request, with its request id and latencies, to a log group that expires.
+#[test]
+fn the_http_api_throttles_and_logs_each_request_as_json() {
+    let template = yaml("template.yaml");
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    let routes = &api["DefaultRouteSettings"];
+    assert!(
+        routes["ThrottlingRateLimit"] != Value::Null
+            && routes["ThrottlingBurstLimit"] != Value::Null
+    );
+    let format = api["AccessLogSettings"]["Format"].as_str().unwrap();
+    let line: serde_json::Value = serde_json::from_str(format).expect("the access log is JSON");
+    for field in [
+        "requestId",
+        "status",
+        "responseLatencyMs",
+        "integrationLatencyMs",
+        "routeKey",
+    ] {
+        assert!(line.get(field).is_some(), "{field}");
+    }
+    let group = &template["Resources"]["ApiAccessLogs"];
+    assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+    assert!(group["Properties"]["RetentionInDays"] != Value::Null);
+}

@@ -25,6 +25,7 @@ mod rate_limit;
 mod secrets_contract;
 mod store;
 mod templates;
+mod vault_sidecar;
 mod webhook_delivery;
 mod webhook_workers;
 mod webhooks_api;

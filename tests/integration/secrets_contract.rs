@@ -9,7 +9,7 @@ use pm_ports::secrets::{
 use pm_ports::PortError;
 use pm_tests::{aws, peers, unique};
 
-async fn contract(store: &dyn SecretStore) {
+pub(crate) async fn contract(store: &dyn SecretStore) {
     let base = unique("contract-");
     let path = format!("api_keys/{base}/key-1");
 
@@ -63,6 +63,7 @@ fn vault_store(addr: String, token: Option<String>) -> VaultStore {
         token: token.map(Into::into),
         mount: "secret".into(),
         timeout: Duration::from_secs(5),
+        ..VaultConfig::default()
     })
     .unwrap()
 }
@@ -142,4 +143,50 @@ async fn secrets_manager_that_is_down_is_unavailable() {
         .await
         .unwrap_err();
     assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+}
+
+/// A peer that takes the connection and never answers, as a stalled AWS endpoint does:
+/// the SDK's attempt and operation limits end the call with a retryable failure instead
+/// of letting a cold start or a request hang until Lambda's own limit.
+#[tokio::test]
+async fn a_stalled_aws_endpoint_times_out_instead_of_hanging() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    let env = pm_config::Env::fixed([
+        ("AWS_ATTEMPT_TIMEOUT_MS", "300"),
+        ("AWS_OPERATION_TIMEOUT_MS", "1000"),
+    ]);
+    let store = SecretsManagerStore::new(&aws::sdk_with_timeouts(&endpoint, &env).await, "p/");
+    let started = std::time::Instant::now();
+    // Without the limits this would wait for the peer forever: bound the test itself.
+    let err = tokio::time::timeout(Duration::from_secs(5), store.get("a/b"))
+        .await
+        .expect("the SDK gives up by itself")
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, PortError::Unavailable { .. }), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "ended by the limits: {took:?}"
+    );
+
+    let defaults = pm_ports::aws::timeout_config(&pm_config::Env::fixed::<&str, &str>([])).unwrap();
+    assert_eq!(
+        (
+            defaults.connect_timeout(),
+            defaults.operation_attempt_timeout(),
+            defaults.operation_timeout()
+        ),
+        (
+            Some(Duration::from_secs(2)),
+            Some(Duration::from_secs(3)),
+            Some(Duration::from_secs(8))
+        )
+    );
 }

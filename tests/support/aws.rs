@@ -54,3 +54,17 @@ pub fn batch_failures(response: &aws_lambda_events::event::sqs::SqsBatchResponse
         .map(|f| f.item_identifier.clone())
         .collect()
 }
+
+/// An SDK configuration aimed at `endpoint`, with the platform's time limits as `env`
+/// sets them (pm_ports::aws::timeout_config) and its ordinary retries.
+pub async fn sdk_with_timeouts(endpoint: &str, env: &pm_config::Env) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "pm-tests",
+        ))
+        .timeout_config(pm_ports::aws::timeout_config(env).expect("valid time limits"))
+        .load()
+        .await
+}

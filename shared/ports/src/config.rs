@@ -36,8 +36,12 @@ impl PortFactory {
         }
     }
 
-    async fn sdk(&self) -> &aws_config::SdkConfig {
-        self.sdk.get_or_init(crate::aws::load_sdk_config).await
+    async fn sdk(&self) -> Result<&aws_config::SdkConfig, ConfigError> {
+        let timeouts = crate::aws::timeout_config(&self.env)?;
+        Ok(self
+            .sdk
+            .get_or_init(|| crate::aws::load_sdk_config(timeouts))
+            .await)
     }
 
     pub async fn secrets(&self) -> Result<Arc<dyn SecretStore>, ConfigError> {
@@ -49,7 +53,7 @@ impl PortFactory {
                         .map_err(|e| ConfigError::invalid("VAULT_ADDR", e.to_string()))?,
                 ),
                 "aws" => Arc::new(SecretsManagerStore::new(
-                    self.sdk().await,
+                    self.sdk().await?,
                     env.or("SECRETS_PREFIX", "penguinmails/"),
                 )),
                 _ => Arc::new(MemorySecretStore::new()),
@@ -64,14 +68,14 @@ impl PortFactory {
                 "sqs" => match env.get("SQS_CREATE_QUEUES_WITH_PREFIX") {
                     // Local work against moto: make the catalog's queues under a prefix.
                     Some(prefix) => Arc::new(
-                        SqsQueue::ensure_queues(self.sdk().await, &catalog::all(), &prefix)
+                        SqsQueue::ensure_queues(self.sdk().await?, &catalog::all(), &prefix)
                             .await
                             .map_err(|e| {
                                 ConfigError::invalid("SQS_CREATE_QUEUES_WITH_PREFIX", e.to_string())
                             })?,
                     ),
                     None => Arc::new(SqsQueue::new(
-                        self.sdk().await,
+                        self.sdk().await?,
                         SqsQueue::urls_from_env(env),
                     )),
                 },
@@ -96,12 +100,12 @@ impl PortFactory {
                     let table = env.required("KV_TABLE")?;
                     if env.get("KV_CREATE_TABLE").as_deref() == Some("true") {
                         Arc::new(
-                            DynamoDbStore::ensure_table(self.sdk().await, &table)
+                            DynamoDbStore::ensure_table(self.sdk().await?, &table)
                                 .await
                                 .map_err(|e| ConfigError::invalid("KV_TABLE", e.to_string()))?,
                         )
                     } else {
-                        Arc::new(DynamoDbStore::new(self.sdk().await, table))
+                        Arc::new(DynamoDbStore::new(self.sdk().await?, table))
                     }
                 }
                 _ => Arc::new(MemoryKeyValue::new()),
@@ -118,9 +122,20 @@ fn vault_config(env: &Env) -> Result<VaultConfig, ConfigError> {
             format!("must start with http:// or https:// (got {addr:?})"),
         ));
     }
+    let token = env.optional_secret("VAULT_TOKEN");
+    let token_file = env.get("VAULT_TOKEN_FILE").map(std::path::PathBuf::from);
+    if token.is_some() && token_file.is_some() {
+        return Err(ConfigError::invalid(
+            "VAULT_TOKEN_FILE",
+            "set VAULT_TOKEN or VAULT_TOKEN_FILE, not both",
+        ));
+    }
     Ok(VaultConfig {
         addr,
-        token: env.optional_secret("VAULT_TOKEN"),
+        token,
+        token_file,
+        namespace: env.get("VAULT_NAMESPACE"),
+        ca_cert: env.get("VAULT_CACERT").map(std::path::PathBuf::from),
         mount: env.or("VAULT_KV_MOUNT", "secret"),
         timeout: Duration::from_secs(env.parsed_or("VAULT_TIMEOUT_SECS", 5u64)?),
     })
@@ -162,6 +177,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("VAULT_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn vault_takes_a_token_or_a_token_file_not_both() {
+        let err = vault_config(&Env::fixed([
+            ("VAULT_TOKEN", "hvs.x"),
+            ("VAULT_TOKEN_FILE", "/run/vault/token"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("VAULT_TOKEN_FILE"), "{err}");
+        let cfg = vault_config(&Env::fixed([
+            ("VAULT_TOKEN_FILE", "/run/vault/token"),
+            ("VAULT_NAMESPACE", "team-a"),
+            ("VAULT_CACERT", "/etc/vault/ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                cfg.token_file.as_deref(),
+                cfg.namespace.as_deref(),
+                cfg.ca_cert.as_deref()
+            ),
+            (
+                Some(std::path::Path::new("/run/vault/token")),
+                Some("team-a"),
+                Some(std::path::Path::new("/etc/vault/ca.pem"))
+            )
+        );
     }
 
     #[test]
