@@ -742,3 +742,42 @@ fn the_http_api_throttles_and_logs_each_request_as_json() {
     assert_eq!(group["Type"], "AWS::Logs::LogGroup");
     assert!(group["Properties"]["RetentionInDays"] != Value::Null);
 }
+
+/// Operations: the outbox lag alarm watches the metric the relay writes (by name), every
+/// dead-letter queue has an alarm on its depth, the dispatcher's failures and the API's
+/// 5xx rate are watched, and every alarm notifies the topic when one is given.
+#[test]
+fn alarms_watch_the_outbox_lag_every_dlq_dispatcher_failures_and_5xx() {
+    let template = yaml("template.yaml");
+    let all = resources(&template);
+    let alarms: Vec<&(String, Value)> = all
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .collect();
+    let lag = &template["Resources"]["OutboxLagAlarm"]["Properties"];
+    assert_eq!(lag["MetricName"], pm_events::LAG_METRIC);
+    assert_eq!(lag["Namespace"], pm_events::METRIC_NAMESPACE);
+    let dlqs: Vec<&String> = all
+        .iter()
+        .filter(|(name, r)| r["Type"] == "AWS::SQS::Queue" && name.contains("Dlq"))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(dlqs.len(), 3, "{dlqs:?}");
+    for dlq in dlqs {
+        let watched = alarms.iter().any(|(_, alarm)| {
+            format!("{:?}", alarm["Properties"]["Dimensions"]).contains(dlq.as_str())
+        });
+        assert!(watched, "{dlq} has no alarm");
+    }
+    let dispatcher = &template["Resources"]["DispatcherErrorsAlarm"]["Properties"];
+    assert!(format!("{:?}", dispatcher["Dimensions"]).contains("WebhookDispatcherFunction"));
+    let api = format!(
+        "{:?}",
+        template["Resources"]["Api5xxRateAlarm"]["Properties"]["Metrics"]
+    );
+    assert!(api.contains("5xx") && api.contains("HttpApi"), "{api}");
+    for (name, alarm) in alarms {
+        let actions = format!("{:?}", alarm["Properties"]["AlarmActions"]);
+        assert!(actions.contains("AlarmTopicArn"), "{name} notifies no one");
+    }
+}

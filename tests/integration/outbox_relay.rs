@@ -52,7 +52,7 @@ async fn committed_events_are_published_once_in_order() {
     let events = record(&test, 150).await;
     let queue = MemoryQueue::new(catalog::all());
 
-    let sent = pm_events::relay_pending(&test.db, &queue, 10)
+    let sent = pm_events::relay_pending(&test.db, &queue, 10, None)
         .await
         .unwrap();
     assert_eq!(sent, 150, "two batches, 100 + 50");
@@ -60,7 +60,7 @@ async fn committed_events_are_published_once_in_order() {
     assert_eq!(got, events);
 
     assert_eq!(
-        pm_events::relay_pending(&test.db, &queue, 10)
+        pm_events::relay_pending(&test.db, &queue, 10, None)
             .await
             .unwrap(),
         0
@@ -74,16 +74,67 @@ async fn a_queue_failure_leaves_events_for_the_next_run() {
     let events = record(&test, 3).await;
     // A queue set without the events queue: every send fails.
     let broken = MemoryQueue::new([QueueSpec::new("something-else")]);
-    assert!(pm_events::relay_pending(&test.db, &broken, 10)
+    assert!(pm_events::relay_pending(&test.db, &broken, 10, None)
         .await
         .is_err());
 
     let queue = MemoryQueue::new(catalog::all());
     assert_eq!(
-        pm_events::relay_pending(&test.db, &queue, 10)
+        pm_events::relay_pending(&test.db, &queue, 10, None)
             .await
             .unwrap(),
         3
     );
     assert_eq!(received(&queue).await, events);
+}
+
+/// A run whose deadline has come starts no batch, and what it left is the next run's:
+/// nothing half-sent, nothing lost.
+#[tokio::test]
+async fn a_relay_at_its_deadline_starts_no_batch_and_the_next_run_goes_on() {
+    let test = TestDb::new().await;
+    let events = record(&test, 150).await;
+    let queue = MemoryQueue::new(catalog::all());
+    let now = std::time::Instant::now();
+    let sent = pm_events::relay_pending(&test.db, &queue, 10, Some(now))
+        .await
+        .unwrap();
+    assert_eq!(sent, 0);
+    assert!(received(&queue).await.is_empty());
+    let later = now + Duration::from_secs(60);
+    let sent = pm_events::relay_pending(&test.db, &queue, 10, Some(later))
+        .await
+        .unwrap();
+    assert_eq!(sent, 150);
+    assert_eq!(received(&queue).await, events);
+}
+
+/// The relay's lag metric (the alarm's input) says how long the oldest waiting event has
+/// waited, as CloudWatch's embedded metric format, and 0 once nothing waits.
+#[tokio::test]
+async fn the_lag_metric_is_the_oldest_waiting_events_age() {
+    let test = TestDb::new().await;
+    record(&test, 3).await;
+    let client = test.db.client().await.unwrap();
+    client
+        .execute(
+            "UPDATE event_outbox SET occurred_at = now() - interval '10 minutes'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let line = |text: String| -> serde_json::Value { serde_json::from_str(&text).unwrap() };
+    let waiting = line(pm_events::lag_metric_line(&test.db, 1).await.unwrap());
+    let age = waiting[pm_events::LAG_METRIC].as_f64().unwrap();
+    assert!((599.0..700.0).contains(&age), "{waiting}");
+    let declared = &waiting["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(declared["Namespace"], pm_events::METRIC_NAMESPACE);
+    assert_eq!(declared["Metrics"][0]["Name"], pm_events::LAG_METRIC);
+
+    let queue = MemoryQueue::new(catalog::all());
+    pm_events::relay_pending(&test.db, &queue, 10, None)
+        .await
+        .unwrap();
+    let idle = line(pm_events::lag_metric_line(&test.db, 2).await.unwrap());
+    assert_eq!(idle[pm_events::LAG_METRIC], 0.0);
 }

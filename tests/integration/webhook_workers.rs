@@ -357,7 +357,7 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         event(&test.db, tenant, n).await;
     }
     assert_eq!(
-        pm_events::relay_pending(&test.db, queue.as_ref(), 5)
+        pm_events::relay_pending(&test.db, queue.as_ref(), 5, None)
             .await
             .unwrap(),
         3

@@ -16,6 +16,33 @@ use pm_store::{begin, commit, outbox, Db, DbError};
 /// Events per transaction.
 pub const BATCH: i64 = 100;
 
+/// The metric the relay publishes after each run (CloudWatch embedded metric format in
+/// its log) and template.yaml's OutboxLagAlarm watches: how long the oldest waiting
+/// event has waited, 0 when none waits.
+pub const LAG_METRIC: &str = "OutboxOldestUnpublishedSeconds";
+pub const METRIC_NAMESPACE: &str = "PenguinMails";
+
+/// The outbox's lag as one embedded-metric-format log line (CloudWatch turns it into
+/// the [`LAG_METRIC`] metric; no PutMetricData call, so no extra permission or latency).
+pub async fn lag_metric_line(db: &Db, now_ms: u64) -> Result<String, DbError> {
+    let client = db.client().await?;
+    let age = outbox::oldest_unpublished_age(&**client)
+        .await?
+        .map_or(0.0, |age| age.as_secs_f64());
+    Ok(serde_json::json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": METRIC_NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": [{ "Name": LAG_METRIC, "Unit": "Seconds" }],
+            }],
+        },
+        LAG_METRIC: age,
+    })
+    .to_string())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     #[error(transparent)]
@@ -83,15 +110,24 @@ pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize
     Ok(claimed)
 }
 
-/// Relays batches until the outbox is empty or `max_batches` ran (so one scheduled run
-/// stays well inside its timeout however far behind it is).
+/// Relays batches until the outbox is empty, `max_batches` ran, or `until` has come
+/// (so one scheduled run ends inside its invocation however far behind it is). Each
+/// batch commits on its own, so stopping between two loses nothing: the next run goes on.
 pub async fn relay_pending(
     db: &Db,
     queue: &dyn Queue,
     max_batches: usize,
+    until: Option<std::time::Instant>,
 ) -> Result<usize, RelayError> {
     let mut total = 0;
     for _ in 0..max_batches {
+        if until.is_some_and(|until| std::time::Instant::now() >= until) {
+            tracing::info!(
+                events = total,
+                "relay stopped at its deadline; the next run goes on"
+            );
+            break;
+        }
         let sent = relay_batch(db, queue, BATCH).await?;
         total += sent;
         if sent < BATCH as usize {

@@ -311,7 +311,7 @@ async fn main() -> anyhow::Result<()> {
                     _ = tokio::time::sleep(relay_every) => {}
                     _ = stopped.wait_for(|s| *s) => return,
                 }
-                let _ = pm_events::relay_pending(&db, queue.as_ref() as &dyn Queue, 50).await;
+                let _ = pm_events::relay_pending(&db, queue.as_ref() as &dyn Queue, 50, None).await;
             }
         })
     };

@@ -28,7 +28,7 @@ pub const SCHEDULES: &[Schedule] = &[
         every: Duration::from_secs(1),
         job: |app| {
             Box::pin(async move {
-                pm_events::relay_pending(&app.db, app.queue.as_ref(), 50)
+                pm_events::relay_pending(&app.db, app.queue.as_ref(), 50, None)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())

@@ -44,6 +44,23 @@ fn event_of(row: &Row) -> Result<Event, DbError> {
 
 /// Unpublished events in the order they were recorded, locked so that concurrent relays take disjoint
 /// batches. Call inside a transaction and mark them published in the same one.
+/// How long the oldest event still waiting to be published has waited (none waiting:
+/// `None`). Events set aside as unpublishable are not waiting. The partial index on
+/// unpublished events keeps this to the few rows that are.
+pub async fn oldest_unpublished_age(
+    client: &impl GenericClient,
+) -> Result<Option<std::time::Duration>, DbError> {
+    let row = client
+        .query_one(
+            "SELECT EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 AS age \
+             FROM event_outbox WHERE published_at IS NULL AND publish_failed_at IS NULL",
+            &[],
+        )
+        .await?;
+    let age: Option<f64> = row::get(&row, "event_outbox", "age")?;
+    Ok(age.map(|secs| std::time::Duration::from_secs_f64(secs.max(0.0))))
+}
+
 pub async fn claim_unpublished(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Event>, DbError> {
     let rows = tx
         .query(
