@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 infra/scripts/ensure-postgres.sh
 cargo build --release -q -p pm-local -p pm-bench
-export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/penguinmails_bench}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/penguinmails_bench?sslmode=disable}
 creds=$(mktemp -u /tmp/pm-bench-XXXXXX.json)
 log=$(mktemp /tmp/pm-bench-XXXXXX.log)
 RUST_LOG=warn target/release/pm-local serve --port 0 --credentials-out "$creds" >"$log" 2>&1 &

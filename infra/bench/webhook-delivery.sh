@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 infra/scripts/ensure-postgres.sh
 cargo build --release -q -p pm-bench --bin pm-webhook-bench
-export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks?sslmode=disable}
 RUST_LOG=${RUST_LOG:-error} exec target/release/pm-webhook-bench "$@"

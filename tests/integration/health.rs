@@ -39,10 +39,12 @@ async fn healthy_when_the_database_answers() {
 
 #[tokio::test]
 async fn degraded_503_when_the_database_is_down() {
-    let config = config_for("x").with_url(format!(
-        "postgres://postgres@127.0.0.1:{}/x",
-        peers::free_port()
-    ));
+    let config = config_for("x")
+        .with_url(format!(
+            "postgres://postgres@127.0.0.1:{}/x?sslmode=disable",
+            peers::free_port()
+        ))
+        .unwrap();
     let response = call(&Db::new(&config).unwrap()).await;
     assert_eq!(response.status(), 503);
     let body = json(&response);

@@ -134,10 +134,12 @@ async fn health_is_503_not_a_crash_when_the_database_goes_away() {
     let test = TestDb::new().await;
     let running = start(test.config.url.expose(), None).await;
     // Serve the same routes on an app whose database is unreachable.
-    let dead = config_for("x").with_url(format!(
-        "postgres://postgres@127.0.0.1:{}/x",
-        peers::free_port()
-    ));
+    let dead = config_for("x")
+        .with_url(format!(
+            "postgres://postgres@127.0.0.1:{}/x?sslmode=disable",
+            peers::free_port()
+        ))
+        .unwrap();
     let mut app = running.app.clone();
     app.db = pm_store::Db::new(&dead).unwrap();
     let (listener, addr) = pm_local::server::bind("127.0.0.1", 0).await.unwrap();

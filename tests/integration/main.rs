@@ -12,6 +12,8 @@ mod campaigns;
 mod consistency;
 mod contacts;
 mod dashboard;
+mod database_tls;
+mod deploy_setup;
 mod email_events;
 mod email_transports;
 mod emails;

@@ -138,3 +138,76 @@ async fn the_lag_metric_is_the_oldest_waiting_events_age() {
     let idle = line(pm_events::lag_metric_line(&test.db, 2).await.unwrap());
     assert_eq!(idle[pm_events::LAG_METRIC], 0.0);
 }
+
+/// The trace of the request that recorded an event goes with it through the outbox: the
+/// relay sends it as the message's `AWSTraceHeader`, so X-Ray links the API call to the
+/// consumers; an event recorded outside a trace has none. moto keeps that attribute on
+/// `SendMessage` but drops it on `SendMessageBatch`, so this checks the request the SQS
+/// adapter makes against SQS's published JSON protocol, at a loopback endpoint.
+#[tokio::test]
+async fn each_event_reaches_the_queue_in_the_trace_that_recorded_it() {
+    use pm_tests::receiver::{Receiver, Reply};
+    let test = TestDb::new().await;
+    let events = record(&test, 2).await;
+    let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    // As `outbox::record` stores it when `_X_AMZN_TRACE_ID` is set (in a Lambda
+    // invocation; the binaries' emulator test goes through that path).
+    let client = test.db.client().await.unwrap();
+    client
+        .execute(
+            "UPDATE event_outbox SET trace_header = $2 WHERE id = $1",
+            &[&events[0].id, &trace],
+        )
+        .await
+        .unwrap();
+    let sqs = Receiver::start().await;
+    sqs.always(Reply::Json(
+        200,
+        r#"{"Successful":[{"Id":"0","MessageId":"m0","MD5OfMessageBody":"-"},{"Id":"1","MessageId":"m1","MD5OfMessageBody":"-"}],"Failed":[]}"#.into(),
+    ));
+    let sdk =
+        pm_tests::aws::sdk_with_timeouts(&sqs.url(""), &pm_config::Env::fixed::<&str, &str>([]))
+            .await;
+    let urls = [(
+        catalog::EVENTS.name().to_string(),
+        sqs.url("/123456789012/events"),
+    )];
+    let queue = pm_ports::queue::SqsQueue::new(&sdk, urls.into_iter().collect());
+    assert_eq!(
+        pm_events::relay_pending(&test.db, &queue, 1, None)
+            .await
+            .unwrap(),
+        2
+    );
+
+    let request = &sqs.received()[0];
+    assert_eq!(request.header("x-amz-target"), "AmazonSQS.SendMessageBatch");
+    let entries = request.json()["Entries"].as_array().unwrap().clone();
+    let traces: Vec<(Event, Option<String>)> = entries
+        .iter()
+        .map(|entry| {
+            let event = serde_json::from_str(entry["MessageBody"].as_str().unwrap()).unwrap();
+            let header = &entry["MessageSystemAttributes"]["AWSTraceHeader"];
+            if !header.is_null() {
+                assert_eq!(header["DataType"], "String");
+            }
+            (event, header["StringValue"].as_str().map(String::from))
+        })
+        .collect();
+    let mut untraced = events.clone();
+    untraced.iter_mut().for_each(|e| e.trace_header = None);
+    assert_eq!(
+        traces,
+        vec![
+            (untraced[0].clone(), Some(trace.to_string())),
+            (untraced[1].clone(), None)
+        ]
+    );
+    assert!(
+        !entries[0]["MessageBody"]
+            .as_str()
+            .unwrap()
+            .contains("Root="),
+        "not in the body"
+    );
+}

@@ -162,6 +162,7 @@ fn entry(body: &str, delay: Option<Duration>) -> BatchEntry {
     BatchEntry {
         body: body.to_string(),
         delay,
+        trace_header: None,
     }
 }
 

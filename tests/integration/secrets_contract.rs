@@ -107,6 +107,57 @@ async fn vault_adapter_writes_kv_v2_documents_other_tools_can_read() {
     assert_eq!(metadata.status(), 404, "no history is left behind");
 }
 
+/// An RDS or RDS Proxy secret (`{"username", "password", "port": 5432, …}`), as AWS or
+/// an operator writes it: numbers read as their text, and anything nested is refused.
+const RDS_STYLE: &str =
+    r#"{"username":"pm_runtime","password":"pw","engine":"postgres","port":5432,"proxy":true}"#;
+
+fn assert_rds_style(data: &SecretData) {
+    assert_eq!(data.get("username"), Some("pm_runtime"));
+    assert_eq!(data.get("port"), Some("5432"));
+    assert_eq!(data.get("proxy"), Some("true"));
+}
+
+#[tokio::test]
+async fn documents_other_tools_write_with_numbers_are_read_on_both_backends() {
+    let vault = peers::vault();
+    let store = vault_store(vault.addr.clone(), Some(vault.token.clone()));
+    let path = format!("platform/{}", unique("db"));
+    let http = reqwest::Client::new();
+    let write = |data: &str| {
+        http.post(format!("{}/v1/secret/data/{path}", vault.addr))
+            .header("X-Vault-Token", &vault.token)
+            .body(format!(r#"{{"data":{data}}}"#))
+            .send()
+    };
+    assert!(write(RDS_STYLE).await.unwrap().status().is_success());
+    assert_rds_style(&store.get(&path).await.unwrap().unwrap());
+    assert!(write(r#"{"nested":{"a":"b"}}"#)
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    assert!(store.get(&path).await.is_err(), "a nested value is refused");
+
+    let sdk = aws::moto_sdk().await;
+    let prefix = format!("{}/", unique("penguinmails-rds"));
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(format!("{prefix}platform/database_runtime"))
+        .secret_string(RDS_STYLE)
+        .send()
+        .await
+        .unwrap();
+    let store = SecretsManagerStore::new(&sdk, prefix);
+    assert_rds_style(
+        &store
+            .get("platform/database_runtime")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+}
+
 #[tokio::test]
 async fn vault_without_a_valid_token_is_rejected_not_unavailable() {
     let vault = peers::vault();

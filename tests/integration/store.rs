@@ -159,10 +159,12 @@ async fn a_connection_closed_by_the_server_is_replaced() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_unavailable_not_a_crash() {
-    let config = pm_tests::db::config_for("nowhere").with_url(format!(
-        "postgres://postgres@127.0.0.1:{}/x",
-        pm_tests::peers::free_port()
-    ));
+    let config = pm_tests::db::config_for("nowhere")
+        .with_url(format!(
+            "postgres://postgres@127.0.0.1:{}/x?sslmode=disable",
+            pm_tests::peers::free_port()
+        ))
+        .unwrap();
     let db = Db::new(&config).expect("building the pool does not connect");
     let err = db.ping().await.unwrap_err();
     assert!(err.is_unavailable(), "{err}");

@@ -10,8 +10,9 @@ const PREFIX: &str = "pm_test_";
 
 /// The server tests use: `TEST_DATABASE_URL`, else the machine's local PostgreSQL.
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_string()
+    })
 }
 
 pub struct TestDb {
@@ -36,10 +37,13 @@ impl TestDb {
 
 /// Configuration for database `name` on the test server.
 pub fn config_for(name: &str) -> DatabaseConfig {
-    let mut url = server_url();
-    let cut = url.rfind('/').expect("URL has a database part");
-    url.truncate(cut + 1);
-    url.push_str(name);
+    let server = server_url();
+    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
+    let cut = base.rfind('/').expect("URL has a database part");
+    let mut url = format!("{}{name}", &base[..=cut]);
+    if !query.is_empty() {
+        url = format!("{url}?{query}");
+    }
     DatabaseConfig::from_env(&Env::fixed([
         ("DATABASE_URL", url),
         ("DB_POOL_SIZE", "4".into()),

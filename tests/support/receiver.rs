@@ -31,6 +31,7 @@ pub enum Reply {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub at: Instant,
+    pub method: String,
     pub path: String,
     /// Header names lower-cased.
     pub headers: BTreeMap<String, String>,
@@ -141,11 +142,9 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         };
         let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
         let mut lines = head.split("\r\n");
-        let path = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .unwrap_or("/")
-            .to_string();
+        let mut request_line = lines.next().unwrap_or("").split(' ');
+        let method = request_line.next().unwrap_or("").to_string();
+        let path = request_line.next().unwrap_or("/").to_string();
         let headers: BTreeMap<String, String> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -168,6 +167,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             let mut state = state.lock().unwrap();
             state.received.push(Received {
                 at: Instant::now(),
+                method,
                 path,
                 headers,
                 body,

@@ -94,7 +94,9 @@ pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize
         }
     }
     for run in batches(&sendable) {
-        let outcomes = catalog::EVENTS.send_batch(queue, run).await?;
+        let outcomes = catalog::EVENTS
+            .send_batch_traced(queue, run, |event| event.trace_header.clone())
+            .await?;
         for (event, outcome) in run.iter().zip(outcomes) {
             match outcome {
                 Ok(_) => published.push(event.id),
@@ -152,6 +154,7 @@ mod tests {
             event_type: EventType::ContactCreated,
             occurred_at: chrono::Utc::now(),
             data: serde_json::json!({ "x": "a".repeat(data_bytes) }),
+            trace_header: None,
         }
     }
 

@@ -9,7 +9,7 @@
 //!    fan-out and dispatcher run; from the event's commit to its arrival at the receiver.
 //!
 //! usage: pm-webhook-bench [--deliveries 20000] [--rate 200] [--seconds 10] [--relay-ms 10]
-//! DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks
+//! DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks?sslmode=disable
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
     let env = Env::process()
         .with_default(
             "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks",
+            "postgres://postgres@127.0.0.1:5432/penguinmails_bench_webhooks?sslmode=disable",
         )
         .with_default("DB_POOL_SIZE", "32");
     let config = DatabaseConfig::from_env(&env)?;

@@ -20,7 +20,7 @@ usage: pm-local [serve] [--host HOST] [--port PORT] [--credentials-out FILE]
                      write base_url, tenant_id, api_key and session_token of the demo
                      tenant as JSON to FILE (mode 0600)
 
-Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/penguinmails_dev),
+Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/penguinmails_dev?sslmode=disable),
 SECRETS_BACKEND, QUEUE_BACKEND, KV_BACKEND and the adapters' settings (see README).";
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,8 @@ use crate::credentials::Credentials;
 use crate::{consumers, schedules, seed, server, App};
 
 /// The development database the local runtime uses when `DATABASE_URL` is not set.
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/penguinmails_dev";
+pub const DEFAULT_DATABASE_URL: &str =
+    "postgres://postgres@127.0.0.1:5432/penguinmails_dev?sslmode=disable";
 
 /// The environment with the local runtime's defaults filled in.
 pub fn local_env(env: Env) -> Env {
@@ -36,7 +37,8 @@ pub async fn prepare_database(config: &DatabaseConfig) -> anyhow::Result<()> {
         anyhow::anyhow!(
             "PostgreSQL is not reachable ({e}).\n\
              Start it, or point DATABASE_URL at one, e.g.\n  \
-             DATABASE_URL=postgres://user:password@host:5432/penguinmails_dev make dev"
+             DATABASE_URL='postgres://user:password@host:5432/penguinmails_dev?sslmode=disable' make dev\n\
+             (without sslmode the connection must be TLS with a certificate the system trusts)"
         )
     })?;
     let db = pm_store::Db::new(config)?;

@@ -180,6 +180,10 @@ pub struct Event {
     pub event_type: EventType,
     pub occurred_at: DateTime<Utc>,
     pub data: serde_json::Value,
+    /// The X-Ray trace of the request that recorded it ([`crate::trace::current`]), for
+    /// the queue message's `AWSTraceHeader`; never part of the message body.
+    #[serde(skip)]
+    pub trace_header: Option<String>,
 }
 
 #[cfg(test)]
@@ -202,6 +206,7 @@ mod tests {
             event_type: t,
             occurred_at: Utc::now(),
             data: t.sample_data(),
+            trace_header: None,
         };
         let campaign = "0c7d2a8e-3f4b-4c1d-8e2f-6a5b4c3d2e1f".parse().ok();
         assert_eq!(

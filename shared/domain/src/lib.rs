@@ -16,6 +16,7 @@ pub mod paging;
 mod plan;
 mod scope;
 pub mod senders;
+pub mod trace;
 
 pub use delivery::{DeliveryMessage, EmailSendMessage};
 pub use enums::UnknownName;

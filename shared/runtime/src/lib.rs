@@ -11,7 +11,7 @@ pub mod telemetry;
 
 use std::sync::Arc;
 
-use pm_config::{ConfigError, Env};
+use pm_config::{ConfigError, Env, Redacted};
 use pm_ports::config::PortFactory;
 use pm_ports::kv::KeyValue;
 use pm_ports::queue::Queue;
@@ -56,14 +56,42 @@ impl Deps {
 
     /// The database pool (`DATABASE_URL`, `DB_POOL_SIZE`, …). Building it does not
     /// connect, so a cold start does not fail while the database is briefly away.
+    ///
+    /// With `DATABASE_SECRET` set, the user and password come from that document in the
+    /// secrets port (`username` and `password`: the format RDS and RDS Proxy use), read
+    /// once here, and the URL names only where the database is. A missing or incomplete
+    /// secret fails the cold start, naming the path.
     pub async fn db(&self) -> Result<Db, BoxError> {
         self.db
             .get_or_try_init(|| async {
-                let config = DatabaseConfig::from_env(&self.env)?;
+                let mut config = DatabaseConfig::from_env(&self.env)?;
+                if let Some(path) = self.env.get("DATABASE_SECRET") {
+                    let (user, password) = self.database_credentials(&path).await?;
+                    config = config.with_credentials(&user, password);
+                }
                 Db::new(&config).map_err(|e: DbError| BoxError::from(e))
             })
             .await
             .cloned()
+    }
+
+    /// The `username` and `password` of the secrets-port document at `path`.
+    pub async fn database_credentials(
+        &self,
+        path: &str,
+    ) -> Result<(String, Redacted<String>), BoxError> {
+        let data = self
+            .secrets()
+            .await?
+            .get(path)
+            .await?
+            .ok_or_else(|| format!("the database secret {path} does not exist"))?;
+        match (data.get("username"), data.get("password")) {
+            (Some(user), Some(password)) if !user.is_empty() => {
+                Ok((user.to_string(), Redacted::new(password.to_string())))
+            }
+            _ => Err(format!("the database secret {path} lacks a username or password").into()),
+        }
     }
 
     pub async fn secrets(&self) -> Result<Arc<dyn SecretStore>, ConfigError> {

@@ -2,10 +2,18 @@ use std::time::Duration;
 
 use pm_config::{ConfigError, Env, Redacted};
 
+use crate::tls::{self, TlsSettings};
+
 /// How to reach PostgreSQL. The URL may hold a password, so it is kept redacted.
 #[derive(Debug, Clone)]
 pub struct DatabaseConfig {
+    /// The URL as given, `sslmode` and `sslrootcert` included.
     pub url: Redacted<String>,
+    /// Its TLS half (`sslmode`, default `verify-full`; `sslrootcert`).
+    pub tls: TlsSettings,
+    /// A user and password that replace the URL's: in AWS the URL names only the host
+    /// and the credentials come from a secret (`DATABASE_SECRET`, read by `pm_runtime`).
+    pub credentials: Option<(String, Redacted<String>)>,
     /// Connections kept open: 1 in a Lambda container (it serves one request at a time),
     /// more in the local runtime.
     pub pool_size: usize,
@@ -18,10 +26,7 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let url = env.required_secret("DATABASE_URL")?;
-        url.expose()
-            .parse::<tokio_postgres::Config>()
-            // The parser's message can quote the URL; say only that it is malformed.
-            .map_err(|_| ConfigError::invalid("DATABASE_URL", "not a valid PostgreSQL URL"))?;
+        let tls = parse(url.expose())?;
         let pool_size = env.parsed_or("DB_POOL_SIZE", 4usize)?;
         if pool_size == 0 {
             return Err(ConfigError::invalid("DB_POOL_SIZE", "must be at least 1"));
@@ -29,6 +34,8 @@ impl DatabaseConfig {
         let connect_timeout_secs = env.parsed_or("DB_CONNECT_TIMEOUT_SECS", 3u64)?;
         Ok(Self {
             url,
+            tls,
+            credentials: None,
             pool_size,
             connect_timeout: Duration::from_secs(connect_timeout_secs.max(1)),
             statement_timeout: Duration::from_millis(
@@ -37,16 +44,29 @@ impl DatabaseConfig {
         })
     }
 
-    pub fn with_url(&self, url: String) -> Self {
-        Self {
+    pub fn with_url(&self, url: String) -> Result<Self, ConfigError> {
+        Ok(Self {
+            tls: parse(&url)?,
             url: Redacted::new(url),
+            ..self.clone()
+        })
+    }
+
+    /// The same database as another user.
+    pub fn with_credentials(&self, user: &str, password: Redacted<String>) -> Self {
+        Self {
+            credentials: Some((user.to_string(), password)),
             ..self.clone()
         }
     }
 
     pub(crate) fn pg_config(&self) -> tokio_postgres::Config {
-        let mut config: tokio_postgres::Config =
-            self.url.expose().parse().expect("validated in from_env");
+        let (url, _) = tls::split_url(self.url.expose()).expect("validated in from_env");
+        let mut config: tokio_postgres::Config = url.parse().expect("validated in from_env");
+        config.ssl_mode(self.tls.mode.wire());
+        if let Some((user, password)) = &self.credentials {
+            config.user(user).password(password.expose());
+        }
         config.connect_timeout(self.connect_timeout);
         if config.get_application_name().is_none() {
             config.application_name("penguinmails");
@@ -61,6 +81,15 @@ impl DatabaseConfig {
         }
         config
     }
+}
+
+/// Checks a URL and returns its TLS settings.
+fn parse(url: &str) -> Result<TlsSettings, ConfigError> {
+    let (rest, tls) = tls::split_url(url)?;
+    rest.parse::<tokio_postgres::Config>()
+        // The parser's message can quote the URL; say only that it is malformed.
+        .map_err(|_| ConfigError::invalid("DATABASE_URL", "not a valid PostgreSQL URL"))?;
+    Ok(tls)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@ use std::time::Duration;
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts,
 };
-use tokio_postgres::NoTls;
 
 use crate::{DatabaseConfig, DbError};
 
@@ -33,7 +32,7 @@ impl Db {
     pub fn new(config: &DatabaseConfig) -> Result<Self, DbError> {
         let manager = Manager::from_config(
             config.pg_config(),
-            NoTls,
+            crate::tls::connector(&config.tls)?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

@@ -9,6 +9,9 @@ pub enum DbError {
     Query(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// The configuration cannot work (an unreadable `sslrootcert`, say).
+    #[error(transparent)]
+    Config(#[from] pm_config::ConfigError),
     /// A stored row that does not decode (an unknown status, a malformed JSON column):
     /// a bug or a bad manual edit, reported as such rather than read as a default.
     #[error("corrupt row in {table}: {detail}")]
@@ -27,15 +30,32 @@ impl DbError {
                         .is_some_and(|source| source.is::<std::io::Error>())
                     || e.code().is_some_and(is_transient_state)
             }
-            DbError::Migration(_) | DbError::Corrupt { .. } => false,
+            DbError::Migration(_) | DbError::Config(_) | DbError::Corrupt { .. } => false,
         }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for DbError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        DbError::Unavailable(e.to_string())
+        DbError::Unavailable(with_causes(&e))
     }
+}
+
+/// An error and each cause beneath it, for the logs: a failed TLS handshake says only
+/// that it failed, and its cause says why (an unknown issuer, a name the certificate
+/// does not hold).
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 impl DbError {

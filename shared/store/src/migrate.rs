@@ -1,5 +1,3 @@
-use tokio_postgres::NoTls;
-
 use crate::{DatabaseConfig, Db, DbError};
 
 mod embedded {
@@ -10,8 +8,9 @@ mod embedded {
 /// processes starting together do not both try to apply the same migration.
 const MIGRATION_LOCK: i64 = 0x706d_6d69_6772; // "pmmigr"
 
-/// Applies every migration under `infra/migrations/` that has not run yet.
-pub async fn migrate(db: &Db) -> Result<(), DbError> {
+/// Applies every migration under `infra/migrations/` that has not run yet, and names
+/// those it applied.
+pub async fn migrate(db: &Db) -> Result<Vec<String>, DbError> {
     let mut client = db.client().await?;
     // Migrations may take long (an index on a big table): no statement timeout here.
     client.batch_execute("SET statement_timeout = 0").await?;
@@ -26,10 +25,15 @@ pub async fn migrate(db: &Db) -> Result<(), DbError> {
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await?;
     let report = outcome?;
-    for applied in report.applied_migrations() {
-        tracing::info!(migration = %applied, "applied migration");
+    let applied: Vec<String> = report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    for name in &applied {
+        tracing::info!(migration = %name, "applied migration");
     }
-    Ok(())
+    Ok(applied)
 }
 
 /// Creates the configured database if it does not exist, connecting to the server's
@@ -43,9 +47,9 @@ pub async fn ensure_database(config: &DatabaseConfig) -> Result<bool, DbError> {
     let mut admin = target.clone();
     admin.dbname("postgres");
     let (client, connection) = admin
-        .connect(NoTls)
+        .connect(crate::tls::connector(&config.tls)?)
         .await
-        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        .map_err(|e| DbError::Unavailable(crate::error::with_causes(&e)))?;
     let task = tokio::spawn(connection);
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])

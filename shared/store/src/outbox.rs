@@ -16,11 +16,12 @@ pub async fn record(
     event_type: EventType,
     data: &serde_json::Value,
 ) -> Result<Event, DbError> {
+    let trace_header = pm_domain::trace::current();
     let row = tx
         .query_one(
-            "INSERT INTO event_outbox (tenant_id, event_type, payload) VALUES ($1, $2, $3) \
-             RETURNING id, occurred_at",
-            &[&tenant_id, &event_type, data],
+            "INSERT INTO event_outbox (tenant_id, event_type, payload, trace_header) \
+             VALUES ($1, $2, $3, $4) RETURNING id, occurred_at",
+            &[&tenant_id, &event_type, data, &trace_header],
         )
         .await?;
     Ok(Event {
@@ -29,6 +30,7 @@ pub async fn record(
         event_type,
         occurred_at: row::get(&row, TABLE, "occurred_at")?,
         data: data.clone(),
+        trace_header,
     })
 }
 
@@ -39,6 +41,7 @@ fn event_of(row: &Row) -> Result<Event, DbError> {
         event_type: row::get(row, TABLE, "event_type")?,
         occurred_at: row::get(row, TABLE, "occurred_at")?,
         data: row::get(row, TABLE, "payload")?,
+        trace_header: row::get(row, TABLE, "trace_header")?,
     })
 }
 
@@ -64,7 +67,7 @@ pub async fn oldest_unpublished_age(
 pub async fn claim_unpublished(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Event>, DbError> {
     let rows = tx
         .query(
-            "SELECT id, tenant_id, event_type, payload, occurred_at FROM event_outbox \
+            "SELECT id, tenant_id, event_type, payload, occurred_at, trace_header FROM event_outbox \
              WHERE published_at IS NULL AND publish_failed_at IS NULL \
              ORDER BY position LIMIT $1 \
              FOR UPDATE SKIP LOCKED",

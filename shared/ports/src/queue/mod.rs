@@ -69,6 +69,9 @@ pub struct BatchEntry {
     pub body: String,
     /// `None` uses the queue's default delay.
     pub delay: Option<Duration>,
+    /// An X-Ray trace header for the message (SQS's `AWSTraceHeader`), when it belongs
+    /// to a trace other than the sender's own (which the SDK passes on by itself).
+    pub trace_header: Option<String>,
 }
 
 /// What became of each entry of a batch, in the order sent: the message id, or why that

@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{
-    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+    MessageSystemAttributeName, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
+    QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use aws_sdk_sqs::Client;
 
@@ -127,6 +128,16 @@ impl Queue for SqsQueue {
                     .id(i.to_string())
                     .message_body(&e.body)
                     .set_delay_seconds(e.delay.map(whole_seconds))
+                    .set_message_system_attributes(e.trace_header.as_ref().map(|header| {
+                        HashMap::from([(
+                            MessageSystemAttributeNameForSends::AwsTraceHeader,
+                            MessageSystemAttributeValue::builder()
+                                .data_type("String")
+                                .string_value(header)
+                                .build()
+                                .expect("data type is set"),
+                        )])
+                    }))
                     .build()
                     .map_err(|e| PortError::Invalid(e.to_string()))
             })

@@ -77,12 +77,23 @@ impl<T: Serialize + DeserializeOwned> Topic<T> {
         queue: &dyn Queue,
         messages: &[T],
     ) -> Result<BatchOutcome, PortError> {
+        self.send_batch_traced(queue, messages, |_| None).await
+    }
+
+    /// [`Topic::send_batch`], each message in the trace `trace_of` gives it.
+    pub async fn send_batch_traced(
+        &self,
+        queue: &dyn Queue,
+        messages: &[T],
+        trace_of: impl Fn(&T) -> Option<String>,
+    ) -> Result<BatchOutcome, PortError> {
         debug_assert!(messages.len() <= MAX_BATCH);
         let entries: Vec<BatchEntry> = messages
             .iter()
             .map(|m| BatchEntry {
                 body: self.encode(m),
                 delay: None,
+                trace_header: trace_of(m),
             })
             .collect();
         queue.send_batch(self.name, &entries).await

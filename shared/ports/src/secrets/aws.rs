@@ -71,10 +71,10 @@ impl SecretStore for SecretsManagerStore {
         match read {
             Ok(output) => {
                 let text = output.secret_string().unwrap_or("{}");
-                let fields = serde_json::from_str(text).map_err(|_| {
-                    PortError::rejected(BACKEND, "secret is not a JSON object of strings")
+                let data = serde_json::from_str(text).map_err(|_| {
+                    PortError::rejected(BACKEND, "secret is not a flat JSON object")
                 })?;
-                Ok(Some(SecretData::from_fields(fields)))
+                Ok(Some(data))
             }
             Err(e)
                 if e.as_service_error()

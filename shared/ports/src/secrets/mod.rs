@@ -39,9 +39,27 @@ impl SecretData {
     pub(crate) fn fields(&self) -> &BTreeMap<String, String> {
         &self.0
     }
+}
 
-    pub(crate) fn from_fields(fields: BTreeMap<String, String>) -> Self {
-        Self(fields)
+/// A JSON object of fields. Numbers and booleans are kept as their JSON text, because
+/// documents other tools write carry them (an RDS secret's `"port": 5432`); nested values
+/// are refused.
+impl<'de> serde::Deserialize<'de> for SecretData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value;
+        let object = BTreeMap::<String, Value>::deserialize(deserializer)?;
+        object
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(field, value)| match value {
+                Value::String(text) => Ok((field, text)),
+                Value::Number(_) | Value::Bool(_) => Ok((field, value.to_string())),
+                _ => Err(serde::de::Error::custom(format!(
+                    "field {field} is not a string, number or boolean"
+                ))),
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 }
 

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -46,7 +45,7 @@ struct ReadResponse {
 
 #[derive(Deserialize)]
 struct ReadData {
-    data: Option<BTreeMap<String, String>>,
+    data: Option<SecretData>,
 }
 
 impl VaultStore {
@@ -190,7 +189,7 @@ impl SecretStore for VaultStore {
                 let parsed: ReadResponse = response.json().await.map_err(|e| {
                     PortError::rejected(BACKEND, format!("unexpected response shape: {e}"))
                 })?;
-                Ok(parsed.data.data.map(SecretData::from_fields))
+                Ok(parsed.data.data)
             }
             _ => Err(Self::failure(response).await),
         }
