@@ -8,13 +8,18 @@ CARGO    ?= cargo
 ARGS     ?=
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: dev test venv postgres docs-assets docs dashboard-deps dashboard dashboard-check zapier-deps example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
+.PHONY: faults dev test venv postgres docs-assets docs dashboard-deps dashboard dashboard-check zapier-deps example-runtimes chromium fmt lint build unit-and-integration template migrate clean-venv
 
 dev: postgres docs dashboard
 	$(CARGO) run -p pm-local --bin pm-local -- serve $(ARGS)
 
 migrate: postgres
 	$(CARGO) run -p pm-local --bin pm-local -- migrate
+
+# The fault-injection suite (infra/faults): ARGS=--quick for the short one.
+faults: venv postgres
+	$(CARGO) build -p pm-local -p pm-faults
+	PM_VENV=$(abspath $(VENV)) target/debug/pm-faults $(ARGS)
 
 test: venv postgres docs dashboard zapier-deps chromium example-runtimes fmt lint build template dashboard-check unit-and-integration
 

@@ -3,171 +3,111 @@
 //! for the test, and a `pg_hba.conf` that admits TLS connections only (so a plaintext
 //! attempt is refused rather than silently served).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
 use pm_config::Env;
 use pm_store::{DatabaseConfig, Db};
-use pm_tests::{explain, peers};
-
-struct TlsPostgres {
-    dir: PathBuf,
-    port: u16,
-    child: Child,
-}
-
-impl Drop for TlsPostgres {
-    fn drop(&mut self) {
-        // SIGINT: PostgreSQL's fast shutdown.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("the command starts");
-    assert!(output.status.success(), "{command:?}: {}", explain(&output));
-}
-
-fn bin_dir() -> PathBuf {
-    let output = Command::new("pg_config").arg("--bindir").output();
-    match output {
-        Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
-        _ => std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL's binaries are installed")
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("bin"))
-            .max()
-            .expect("a PostgreSQL version directory"),
-    }
-}
-
-/// PostgreSQL refuses to run as root: as root, run it as the `postgres` user.
-fn as_server_user(program: &Path) -> Command {
-    if unsafe { libc::geteuid() } == 0 {
-        let mut command = Command::new("setpriv");
-        command
-            .args([
-                "--reuid=postgres",
-                "--regid=postgres",
-                "--init-groups",
-                "--",
-            ])
-            .arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
+use pm_tests::explain;
+use pm_tests::postgres_server::PostgresServer;
 
 fn openssl(dir: &Path, args: &[&str]) {
-    run(Command::new("openssl").current_dir(dir).args(args));
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        explain(&output)
+    );
 }
+
+/// Two CAs (`ca.pem`, which signed the server's certificate, and `other_ca.pem`) and a
+/// certificate for `localhost` only, so connecting by IP address fails verify-full.
+fn certificates(data: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for name in ["ca", "other_ca"] {
+        let (key, pem, subject) = (
+            format!("{name}.key"),
+            format!("{name}.pem"),
+            format!("/CN=pm test {name}"),
+        );
+        let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subject];
+        args.extend(ec);
+        args.extend(["-keyout", &key, "-out", &pem]);
+        openssl(data, &args);
+    }
+    let mut args = vec!["req", "-subj", "/CN=localhost"];
+    args.extend(ec);
+    args.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl(data, &args);
+    std::fs::write(data.join("ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(
+        data,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    // PostgreSQL refuses a key others can read.
+    std::fs::set_permissions(
+        data.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+    )
+    .unwrap();
+}
+
+struct TlsPostgres(PostgresServer);
 
 impl TlsPostgres {
     fn start() -> Self {
-        let dir = std::env::temp_dir().join(pm_tests::unique("pm_tls_pg_"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        let ca = |name: &str| {
-            let (key, pem, subject) = (
-                format!("{name}.key"),
-                format!("{name}.pem"),
-                format!("/CN=pm test {name}"),
-            );
-            let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subject];
-            args.extend(ec);
-            args.extend(["-keyout", &key, "-out", &pem]);
-            openssl(&dir, &args);
-        };
-        ca("ca");
-        ca("other_ca");
-        let mut args = vec!["req", "-subj", "/CN=localhost"];
-        args.extend(ec);
-        args.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&dir, &args);
-        // Only the name `localhost`: connecting by IP address fails verify-full.
-        std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost\n").unwrap();
-        openssl(
-            &dir,
+        // Relative file names are the data directory's.
+        Self(PostgresServer::start(
             &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "ext",
-                "-out",
-                "server.pem",
+                "ssl=on",
+                "ssl_cert_file=server.pem",
+                "ssl_key_file=server.key",
             ],
-        );
-        let data = dir.join("data");
-        let bin = bin_dir();
-        if unsafe { libc::geteuid() } == 0 {
-            run(Command::new("chown").arg("-R").arg("postgres:").arg(&dir));
-        }
-        run(as_server_user(&bin.join("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-            .arg(&data));
-        std::fs::write(
-            data.join("pg_hba.conf"),
-            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
-        )
-        .unwrap();
-        let port = peers::free_port();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = as_server_user(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", dir.display()))
-            .args(["-c", "ssl=on", "-c", "fsync=off"])
-            .arg("-c")
-            .arg(format!(
-                "ssl_cert_file={}",
-                dir.join("server.pem").display()
-            ))
-            .arg("-c")
-            .arg(format!("ssl_key_file={}", dir.join("server.key").display()))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("postgres starts");
-        let server = Self { dir, port, child };
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the TLS PostgreSQL did not start: {}",
-                std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
+            |dir| certificates(&dir.join("data")),
+        ))
     }
 
     fn url(&self, host: &str, query: &str) -> String {
-        format!("postgres://postgres@{host}:{}/postgres{query}", self.port)
+        format!("postgres://postgres@{host}:{}/postgres{query}", self.0.port)
     }
 
     fn ca(&self, name: &str) -> String {
-        self.dir.join(format!("{name}.pem")).display().to_string()
+        self.0
+            .data()
+            .join(format!("{name}.pem"))
+            .display()
+            .to_string()
     }
 }
 

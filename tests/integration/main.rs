@@ -20,6 +20,7 @@ mod emails;
 mod health;
 mod idempotency;
 mod kv_contract;
+mod lambda_binaries;
 mod local_runtime;
 mod outbox_relay;
 mod queue_contract;

@@ -8,8 +8,10 @@
 pub mod aws;
 pub mod db;
 mod eventually;
+pub mod lambda_emulator;
 pub mod mail;
 pub mod peers;
+pub mod postgres_server;
 pub mod receiver;
 pub mod system;
 pub mod webhooks;

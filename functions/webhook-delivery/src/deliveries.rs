@@ -164,6 +164,35 @@ pub async fn fail_disabled(client: &impl GenericClient, claimed: &Claimed) -> Re
     Ok(())
 }
 
+/// Gives a claim back without an attempt having been made (the platform's own secrets
+/// store failed before anything was sent): the attempt is not counted against the
+/// endpoint's schedule, and the delivery is due again after `retry_in`. `queued_until`
+/// is set just past that, so the requeue schedule re-sends it if the retry's message is
+/// lost. Returns the message for the retry, or `None` when the claim was lost meanwhile.
+pub async fn release(
+    client: &impl GenericClient,
+    claimed: &Claimed,
+    retry_in: Duration,
+) -> Result<Option<DeliveryMessage>, DbError> {
+    let released = client
+        .execute(
+            "UPDATE webhook_deliveries SET status = 'retrying', attempts = attempts - 1, \
+             lease_until = NULL, next_attempt_at = now() + make_interval(secs => $3), \
+             queued_until = now() + make_interval(secs => $3 * 2) \
+             WHERE id = $1 AND status = 'sending' AND attempts = $2",
+            &[
+                &claimed.delivery_id,
+                &(claimed.attempt as i32),
+                &secs(retry_in),
+            ],
+        )
+        .await?;
+    Ok((released == 1).then_some(DeliveryMessage {
+        delivery_id: claimed.delivery_id,
+        attempt: claimed.attempt,
+    }))
+}
+
 /// What becomes of the delivery after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Next {

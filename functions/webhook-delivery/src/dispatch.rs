@@ -45,6 +45,10 @@ pub enum Handled {
     Disabled,
 }
 
+/// How soon a delivery is tried again after the secrets store failed to give its signing
+/// secret.
+const SECRETS_RETRY: Duration = Duration::from_secs(5);
+
 pub struct Dispatcher {
     db: Db,
     queue: Arc<dyn Queue>,
@@ -100,7 +104,31 @@ impl Dispatcher {
             deliveries::fail_disabled(&**client, &claimed).await?;
             return Ok(Handled::Disabled);
         }
-        let attempted = self.send(&claimed).await?;
+        let attempted = match self.send(&claimed).await {
+            Ok(attempted) => attempted,
+            Err(WorkerError::Secrets(e)) if e.is_transient() => {
+                // Our outage, not the endpoint's: nothing was sent, so no attempt is
+                // spent, and the delivery is tried again soon rather than when its
+                // claim and queue marker run out (minutes).
+                tracing::warn!(error = %e, delivery_id = %claimed.delivery_id,
+                    "signing secret unavailable; the attempt is put back");
+                let client = self.db.client().await?;
+                if let Some(message) =
+                    deliveries::release(&**client, &claimed, SECRETS_RETRY).await?
+                {
+                    if let Err(e) = catalog::DELIVERIES
+                        .send(self.queue.as_ref(), &message, Some(SECRETS_RETRY))
+                        .await
+                    {
+                        tracing::warn!(error = %e, delivery_id = %claimed.delivery_id, "retry not queued; the requeue will");
+                    }
+                }
+                return Ok(Handled::Retrying {
+                    after: SECRETS_RETRY,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let decision = decide_on(
             self.config.schedule(claimed.retry_policy),
             claimed.retry_policy.retry_after_cap(),

@@ -70,7 +70,11 @@ fn is_acceptable(id: &str) -> bool {
         && id.len() <= MAX_LEN
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+            // `=`, `+` and `/`: API Gateway's own ids are base64 (`JKJaXmPLvHcESHA=`).
+            .all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'_' | b'.' | b':' | b'=' | b'+' | b'/')
+            })
 }
 
 #[cfg(test)]

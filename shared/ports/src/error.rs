@@ -27,6 +27,14 @@ pub enum PortError {
 }
 
 impl PortError {
+    /// Unavailable or throttling: worth trying again shortly.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            PortError::Unavailable { .. } | PortError::Throttled { .. }
+        )
+    }
+
     pub fn unavailable(backend: &'static str, detail: impl Into<String>) -> Self {
         Self::Unavailable {
             backend,

@@ -1,0 +1,333 @@
+//! The faults, one at a time, each under the same load, and what is checked after each.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pm_tests::receiver::Reply;
+use serde::Serialize;
+
+use crate::load::{Load, Tally};
+use crate::proxy::Mode;
+use crate::system::{pm_tests_db, System};
+
+/// How long each phase lasts.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Timing {
+    pub baseline: Duration,
+    /// How long a lasting fault (a peer down or unreachable) is held.
+    pub hold: Duration,
+    /// How long the load goes on after the fault ends.
+    pub settle: Duration,
+    /// The most the system may take, after the fault ends, to deliver every event.
+    pub drain: Duration,
+    pub clients: usize,
+}
+
+impl Timing {
+    pub const FULL: Self = Self {
+        baseline: Duration::from_secs(5),
+        hold: Duration::from_secs(10),
+        settle: Duration::from_secs(20),
+        drain: Duration::from_secs(90),
+        clients: 8,
+    };
+    pub const QUICK: Self = Self {
+        baseline: Duration::from_secs(2),
+        hold: Duration::from_secs(4),
+        settle: Duration::from_secs(8),
+        drain: Duration::from_secs(60),
+        clients: 4,
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    PostgresRestarted,
+    PostgresUnreachable,
+    SecretsStopped,
+    SecretsSlow,
+    KeyValueStopped,
+    QueueStopped,
+    ProcessKilled,
+    ReceiverHangs,
+    ReceiverResets,
+    ReceiverSlow,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 10] = [
+        Fault::PostgresRestarted,
+        Fault::PostgresUnreachable,
+        Fault::SecretsStopped,
+        Fault::SecretsSlow,
+        Fault::KeyValueStopped,
+        Fault::QueueStopped,
+        Fault::ProcessKilled,
+        Fault::ReceiverHangs,
+        Fault::ReceiverResets,
+        Fault::ReceiverSlow,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::PostgresRestarted => "postgres-restarted",
+            Fault::PostgresUnreachable => "postgres-unreachable",
+            Fault::SecretsStopped => "secrets-stopped",
+            Fault::SecretsSlow => "secrets-slow",
+            Fault::KeyValueStopped => "kv-stopped",
+            Fault::QueueStopped => "queue-stopped",
+            Fault::ProcessKilled => "process-killed",
+            Fault::ReceiverHangs => "receiver-hangs",
+            Fault::ReceiverResets => "receiver-resets",
+            Fault::ReceiverSlow => "receiver-slow",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Fault::PostgresRestarted => "PostgreSQL restarted (fast shutdown: running queries cut off)",
+            Fault::PostgresUnreachable => "PostgreSQL unreachable (packets dropped both ways)",
+            Fault::SecretsStopped => "the secrets store (OpenBao) down: connections refused",
+            Fault::SecretsSlow => "the secrets store answering 3 s late (its timeout is 2 s)",
+            Fault::KeyValueStopped => "the key-value store (DynamoDB) down",
+            Fault::QueueStopped => "the queue (SQS) down: outbox relay, fan-out, dispatcher",
+            Fault::ProcessKilled => "the process (API, relay, fan-out, dispatcher) killed with SIGKILL and started again",
+            Fault::ReceiverHangs => "the webhook receiver hangs past the delivery timeout (3 s)",
+            Fault::ReceiverResets => "the webhook receiver resets every connection",
+            Fault::ReceiverSlow => "the webhook receiver answers after 1 s",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub fault: &'static str,
+    pub description: &'static str,
+    pub tally: Tally,
+    /// From the first answer that was not a 2xx to the last (0: there was none).
+    pub disruption_ms: u64,
+    /// From the fault's end to the last answer that was not a 2xx.
+    pub recovery_ms: u64,
+    /// From the load's end until every committed event was delivered.
+    pub drained_ms: Option<u64>,
+    pub contacts_committed: usize,
+    pub contacts_lost: usize,
+    pub events_undelivered: usize,
+    /// Events delivered more than once: by the same delivery again (its `webhook-id`
+    /// repeated: the at-least-once redelivery receivers deduplicate) or by a second
+    /// delivery (a bug).
+    pub redelivered: usize,
+    pub duplicated_deliveries: usize,
+    /// The undelivered events' state: delivery status and attempts, or no delivery yet.
+    pub stuck: BTreeMap<String, i64>,
+    pub failures: Vec<String>,
+}
+
+async fn inject(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<()> {
+    let p = &system.proxies;
+    match fault {
+        Fault::PostgresRestarted => {
+            let server = &system.postgres;
+            // The restart blocks this thread briefly; the load runs on the others.
+            tokio::task::block_in_place(|| server.restart());
+            return Ok(());
+        }
+        Fault::PostgresUnreachable => p.postgres.set(Mode::Blackhole),
+        Fault::SecretsStopped => p.secrets.set(Mode::Refuse),
+        Fault::SecretsSlow => p.secrets.set(Mode::Slow(Duration::from_secs(3))),
+        Fault::KeyValueStopped => p.kv.set(Mode::Refuse),
+        Fault::QueueStopped => p.queue.set(Mode::Refuse),
+        Fault::ProcessKilled => {
+            system.kill();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            system.spawn().await?;
+            return Ok(());
+        }
+        Fault::ReceiverHangs => system.receiver.always(Reply::Hang(Duration::from_secs(5))),
+        Fault::ReceiverResets => system.receiver.always(Reply::Reset),
+        Fault::ReceiverSlow => system.receiver.always(Reply::Hang(Duration::from_secs(1))),
+    }
+    tokio::time::sleep(timing.hold).await;
+    heal(system);
+    Ok(())
+}
+
+fn heal(system: &System) {
+    for proxy in [
+        &system.proxies.postgres,
+        &system.proxies.secrets,
+        &system.proxies.kv,
+        &system.proxies.queue,
+    ] {
+        proxy.set(Mode::Pass);
+    }
+    system.receiver.always(Reply::Status(200));
+}
+
+/// Contact id → the `webhook-id` of each delivery of its `contact.created` event.
+fn deliveries(system: &System) -> BTreeMap<String, Vec<String>> {
+    let mut by_contact: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for received in system.receiver.received() {
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&received.body) else {
+            continue;
+        };
+        if body["type"] == "contact.created" {
+            if let Some(id) = body["data"]["id"].as_str() {
+                by_contact
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(received.header("webhook-id").to_string());
+            }
+        }
+    }
+    by_contact
+}
+
+async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<Outcome> {
+    println!("fault: {} ...", fault.name());
+    let load = Load::start(&system.base_url, &system.api_key, timing.clients);
+    tokio::time::sleep(timing.baseline).await;
+    inject(system, fault, timing).await?;
+    let healed = Instant::now();
+    tokio::time::sleep(timing.settle).await;
+    let recovery_ms = load
+        .last_bad()
+        .filter(|last| *last > healed)
+        .map_or(0, |last| (last - healed).as_millis() as u64);
+    let tally = load.stop().await;
+    let stopped = Instant::now();
+
+    let db = pm_tests_db(&system.postgres.url("penguinmails_faults")).await?;
+    let ids: Vec<uuid::Uuid> = tally
+        .committed
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let kept: i64 = db
+        .query_one("SELECT count(*) FROM contacts WHERE id = ANY($1)", &[&ids])
+        .await?
+        .get(0);
+    let contacts_lost = tally.committed.len() - kept as usize;
+
+    let deadline = stopped + timing.drain;
+    let (undelivered, drained_ms) = loop {
+        let delivered = deliveries(system);
+        let missing = tally
+            .committed
+            .iter()
+            .filter(|id| !delivered.contains_key(*id))
+            .count();
+        if missing == 0 {
+            break (0, Some((Instant::now() - stopped).as_millis() as u64));
+        }
+        if Instant::now() >= deadline {
+            break (missing, None);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let delivered = deliveries(system);
+    // Where the undelivered ones are stuck, for the report.
+    let missing: Vec<String> = tally
+        .committed
+        .iter()
+        .filter(|id| !delivered.contains_key(*id))
+        .cloned()
+        .collect();
+    let mut stuck = BTreeMap::new();
+    for row in db
+        .query(
+            "SELECT coalesce(d.status, 'no delivery') || coalesce(' after ' || d.attempts || ' attempts', '') \
+                    || coalesce(', published ' || (e.published_at IS NOT NULL)::text, ''), count(*) \
+             FROM event_outbox e LEFT JOIN webhook_deliveries d ON d.event_id = e.id \
+             WHERE e.event_type = 'contact.created' AND e.payload->>'id' = ANY($1) GROUP BY 1",
+            &[&missing],
+        )
+        .await?
+    {
+        stuck.insert(row.get::<_, String>(0), row.get::<_, i64>(1));
+    }
+    let (mut redelivered, mut duplicated_deliveries) = (0, 0);
+    for id in &tally.committed {
+        let Some(webhook_ids) = delivered.get(id) else {
+            continue;
+        };
+        let mut distinct = webhook_ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() > 1 {
+            duplicated_deliveries += 1;
+        } else if webhook_ids.len() > 1 {
+            redelivered += 1;
+        }
+    }
+
+    let mut failures = Vec::new();
+    let unexpected = tally.unexpected(fault == Fault::ProcessKilled);
+    if !unexpected.is_empty() {
+        failures.push(format!("clients saw {unexpected:?}"));
+    }
+    if contacts_lost > 0 {
+        failures.push(format!("{contacts_lost} committed contacts lost"));
+    }
+    if undelivered > 0 {
+        failures.push(format!(
+            "{undelivered} committed events not delivered within {} s ({stuck:?})",
+            timing.drain.as_secs()
+        ));
+    }
+    if duplicated_deliveries > 0 {
+        failures.push(format!(
+            "{duplicated_deliveries} events delivered by two different deliveries"
+        ));
+    }
+    if recovery_ms > timing.settle.as_millis() as u64 / 2 {
+        failures.push(format!(
+            "still failing {recovery_ms} ms after the fault ended"
+        ));
+    }
+    let disruption_ms = match (tally.first_bad, tally.last_bad) {
+        (Some(first), Some(last)) => (last - first).as_millis() as u64,
+        _ => 0,
+    };
+    Ok(Outcome {
+        fault: fault.name(),
+        description: fault.description(),
+        contacts_committed: tally.committed.len(),
+        tally,
+        disruption_ms,
+        recovery_ms,
+        drained_ms,
+        contacts_lost,
+        events_undelivered: undelivered,
+        redelivered,
+        duplicated_deliveries,
+        stuck,
+        failures,
+    })
+}
+
+pub async fn run_all(
+    out: &Path,
+    timing: Timing,
+    only: Option<&[String]>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let mut system = System::start(out).await?;
+    let mut outcomes = Vec::new();
+    for fault in Fault::ALL {
+        if only.is_some_and(|only| !only.iter().any(|name| name == fault.name())) {
+            continue;
+        }
+        let outcome = scenario(&mut system, fault, timing).await?;
+        println!(
+            "  {}",
+            if outcome.failures.is_empty() {
+                "ok".into()
+            } else {
+                outcome.failures.join("; ")
+            }
+        );
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
