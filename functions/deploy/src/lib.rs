@@ -106,7 +106,7 @@ pub async fn handle(
             }
         }
     };
-    let response = match &outcome {
+    let mut response = match &outcome {
         Ok(report) => {
             if let Some(report) = report {
                 tracing::info!(?report, "deploy setup done");
@@ -125,7 +125,6 @@ pub async fn handle(
             json!({ "Status": "FAILED", "Reason": truncate(reason, MAX_REASON) })
         }
     };
-    let mut response = response;
     response["PhysicalResourceId"] = json!(PHYSICAL_ID);
     response["StackId"] = json!(request.stack_id);
     response["RequestId"] = json!(request.request_id);

@@ -46,18 +46,22 @@ impl FaultProxy {
     }
 }
 
-async fn connection(client: TcpStream, target: SocketAddr, mut mode: watch::Receiver<Mode>) {
+/// Waits out a blackhole; the mode traffic may then flow in, or `None` to drop the
+/// connection (refused, or the proxy gone).
+async fn passable(mode: &mut watch::Receiver<Mode>) -> Option<Mode> {
     loop {
-        let now = *mode.borrow_and_update();
-        match now {
-            Mode::Refuse => return,
-            Mode::Blackhole => {
-                if mode.changed().await.is_err() {
-                    return;
-                }
-            }
-            Mode::Pass | Mode::Slow(_) => break,
+        match *mode.borrow_and_update() {
+            Mode::Refuse => return None,
+            Mode::Blackhole => {}
+            flowing => return Some(flowing),
         }
+        mode.changed().await.ok()?;
+    }
+}
+
+async fn connection(client: TcpStream, target: SocketAddr, mut mode: watch::Receiver<Mode>) {
+    if passable(&mut mode).await.is_none() {
+        return;
     }
     let Ok(upstream) = TcpStream::connect(target).await else {
         return;
@@ -96,21 +100,10 @@ async fn pump(
                 continue;
             }
         };
-        loop {
-            let now = *mode.borrow_and_update();
-            match now {
-                Mode::Refuse => return,
-                Mode::Blackhole => {
-                    if mode.changed().await.is_err() {
-                        return;
-                    }
-                }
-                Mode::Slow(delay) if from_peer => {
-                    tokio::time::sleep(delay).await;
-                    break;
-                }
-                Mode::Pass | Mode::Slow(_) => break,
-            }
+        match passable(&mut mode).await {
+            None => return,
+            Some(Mode::Slow(delay)) if from_peer => tokio::time::sleep(delay).await,
+            Some(_) => {}
         }
         if to.write_all(&buffer[..n]).await.is_err() {
             return;

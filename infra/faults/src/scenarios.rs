@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::load::{Load, Tally};
 use crate::proxy::Mode;
-use crate::system::{pm_tests_db, System};
+use crate::system::{connect_direct, System};
 
 /// How long each phase lasts.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -198,7 +198,7 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
     let tally = load.stop().await;
     let stopped = Instant::now();
 
-    let db = pm_tests_db(&system.postgres.url("penguinmails_faults")).await?;
+    let db = connect_direct(&system.postgres.url("penguinmails_faults")).await?;
     let ids: Vec<uuid::Uuid> = tally
         .committed
         .iter()

@@ -194,7 +194,7 @@ impl System {
             .await?;
         self.api_key = key["secret"].as_str().context("a key secret")?.to_string();
         // The demo tenant's limits are a plan's; the suite's load needs none.
-        let client = pm_tests_db(&self.postgres.url("penguinmails_faults")).await?;
+        let client = connect_direct(&self.postgres.url("penguinmails_faults")).await?;
         client
             .execute("UPDATE tenants SET rate_limit_per_minute = 1000000", &[])
             .await?;
@@ -216,7 +216,7 @@ impl System {
 }
 
 /// A direct connection to the system's database (past the proxy), for the suite's checks.
-pub async fn pm_tests_db(url: &str) -> anyhow::Result<tokio_postgres::Client> {
+pub async fn connect_direct(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     Ok(client)
