@@ -232,11 +232,12 @@ async fn the_sender_lambda_reports_only_unreadable_messages_as_batch_failures() 
         ("m-2", "not a message"),
         ("m-3", body.as_str()),
     ]);
-    let response = pm_webhook_delivery::driver::sqs_batch(catalog::EMAIL_SEND, event, |m| {
-        let sender = &sender;
-        async move { sender.handle(m).await.map(|_| ()) }
-    })
-    .await;
+    let response =
+        pm_webhook_delivery::driver::sqs_batch(queue.as_ref(), catalog::EMAIL_SEND, event, |m| {
+            let sender = &sender;
+            async move { sender.handle(m).await.map(|_| ()) }
+        })
+        .await;
     let failed = pm_tests::aws::batch_failures(&response);
     assert_eq!(failed, ["m-2"], "only the unreadable message goes back");
     let sent = wait_status(&sys, &id, "sent").await;

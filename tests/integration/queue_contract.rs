@@ -9,13 +9,15 @@ use pm_tests::{aws, unique};
 
 const PLAIN: &str = "plain";
 const DELAYED: &str = "delayed";
+const HELD: &str = "held";
 
 /// The queues the contract uses: one plain with a 1 s visibility timeout, one with a
-/// 1 s default delay.
+/// 1 s default delay, one that hides a received message for a minute.
 fn specs() -> Vec<QueueSpec> {
     vec![
         QueueSpec::new(PLAIN).visibility_timeout(Duration::from_secs(1)),
         QueueSpec::new(DELAYED).delay(Duration::from_secs(1)),
+        QueueSpec::new(HELD).visibility_timeout(Duration::from_secs(60)),
     ]
 }
 
@@ -214,7 +216,65 @@ async fn bad_batches_are_refused_whole(queue: &dyn Queue) {
     );
 }
 
+/// A consumer that failed has the message back when it says, not after the queue's
+/// minute; `name` is how the adapter is told the queue (a catalog name or an ARN).
+async fn a_failed_message_comes_back_when_asked(queue: &dyn Queue, name: &str) {
+    let id = queue.send(HELD, "try again soon", None).await.unwrap();
+    let first = queue
+        .receive(HELD, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(first[0].id, id);
+    assert!(queue
+        .receive(HELD, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+    queue
+        .change_visibility(name, &first[0].receipt, Duration::ZERO)
+        .await
+        .unwrap();
+    let second = queue
+        .receive(HELD, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1, "visible again at once");
+    assert_eq!(second[0].receive_count, 2);
+
+    let asked = Instant::now();
+    queue
+        .change_visibility(name, &second[0].receipt, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(queue
+        .receive(HELD, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+    let mut third = Vec::new();
+    while third.is_empty() && asked.elapsed() < Duration::from_secs(10) {
+        third = queue
+            .receive(HELD, 1, Duration::from_secs(1))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        third.len(),
+        1,
+        "back after the 2 s asked for, not the minute"
+    );
+    assert!(asked.elapsed() + Duration::from_millis(150) >= Duration::from_secs(2));
+    assert!(matches!(
+        queue
+            .change_visibility(name, &third[0].receipt, Duration::from_secs(12 * 3600 + 1))
+            .await,
+        Err(PortError::Invalid(_))
+    ));
+    queue.delete(HELD, &third[0].receipt).await.unwrap();
+}
+
 async fn contract(queue: &dyn Queue) {
+    a_failed_message_comes_back_when_asked(queue, HELD).await;
     bad_input_is_refused(queue).await;
     bad_batches_are_refused_whole(queue).await;
     batches_deliver_each_entry_with_its_own_delay(queue).await;
@@ -233,10 +293,14 @@ async fn memory_adapter_meets_the_contract() {
 #[tokio::test]
 async fn sqs_adapter_meets_the_contract_on_moto() {
     let sdk = aws::moto_sdk().await;
-    let queue = SqsQueue::ensure_queues(&sdk, &specs(), &unique("t-"))
+    let prefix = unique("t-");
+    let queue = SqsQueue::ensure_queues(&sdk, &specs(), &prefix)
         .await
         .unwrap();
     contract(&queue).await;
+    // As the Lambda driver names a record's queue: by its ARN (moto's account).
+    let arn = format!("arn:aws:sqs:us-east-1:123456789012:{prefix}{HELD}");
+    a_failed_message_comes_back_when_asked(&queue, &arn).await;
 }
 
 #[tokio::test]

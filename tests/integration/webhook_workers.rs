@@ -335,6 +335,109 @@ async fn settle(
     }
 }
 
+/// A message whose consumer failed on a transient error is back in seconds (the driver's
+/// `retry_in`), not after the events queue's three-minute visibility timeout; a poison
+/// message is left to the timeout. Through the Lambda driver on SQS, the record naming
+/// its queue by ARN as a real SQS event does.
+#[tokio::test]
+async fn a_transient_failure_brings_the_message_back_in_seconds_and_poison_waits() {
+    let sdk = aws::moto_sdk().await;
+    let prefix = unique("retry-");
+    let queue = SqsQueue::ensure_queues(&sdk, &catalog::all(), &prefix)
+        .await
+        .unwrap();
+    let events = pm_ports::queue::Topic::<serde_json::Value>::new(catalog::EVENTS.name());
+    queue
+        .send(events.name(), r#"{"try": "again"}"#, None)
+        .await
+        .unwrap();
+    queue.send(events.name(), "not json", None).await.unwrap();
+    let received = receive_at_least(&queue, events.name(), 2).await;
+    let mut event = sqs_event(&received);
+    for (record, message) in event.records.iter_mut().zip(&received) {
+        record.receipt_handle = Some(message.receipt.clone());
+        record.event_source_arn =
+            Some(format!("arn:aws:sqs:us-east-1:123456789012:{prefix}events"));
+        record.attributes.insert(
+            "ApproximateReceiveCount".into(),
+            message.receive_count.to_string(),
+        );
+    }
+    let failed_at = std::time::Instant::now();
+    let response = driver::sqs_batch(&queue, events, event, |_| async {
+        Err(pm_webhook_delivery::WorkerError::Queue(
+            pm_ports::PortError::unavailable("test", "a peer is away"),
+        ))
+    })
+    .await;
+    assert_eq!(pm_tests::aws::batch_failures(&response).len(), 2);
+    let back = eventually(
+        "the failed message back",
+        Duration::from_secs(15),
+        || async {
+            let got = queue
+                .receive(events.name(), 10, Duration::from_secs(1))
+                .await
+                .unwrap();
+            (!got.is_empty()).then_some(got)
+        },
+    )
+    .await;
+    let waited = failed_at.elapsed();
+    assert_eq!(back.len(), 1, "only the transient one: {back:?}");
+    assert_eq!(back[0].body, r#"{"try": "again"}"#);
+    assert_eq!(back[0].receive_count, 2);
+    assert!(
+        waited >= Duration::from_secs(4),
+        "back after {waited:?}, before its 5 s"
+    );
+}
+
+/// The local runtime's consumer loop does the same: the second try of a message whose
+/// first failed comes 5 s later (the memory queue's visibility timeout is a minute).
+#[tokio::test]
+async fn the_local_consumer_tries_a_failed_message_again_on_the_same_schedule() {
+    let queue =
+        MemoryQueue::new([QueueSpec::new("work").visibility_timeout(Duration::from_secs(60))]);
+    let topic = pm_ports::queue::Topic::<serde_json::Value>::new("work");
+    queue.send("work", "{}", None).await.unwrap();
+    let tries: Mutex<Vec<std::time::Instant>> = Mutex::new(Vec::new());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let consumer = driver::consume(
+        &queue,
+        topic,
+        |_| {
+            let tries = &tries;
+            async move {
+                let mut tries = tries.lock().unwrap();
+                tries.push(std::time::Instant::now());
+                if tries.len() == 1 {
+                    Err(pm_webhook_delivery::WorkerError::Queue(
+                        pm_ports::PortError::unavailable("test", "a peer is away"),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        },
+        stopped,
+    );
+    let watch = async {
+        let _ = eventually("the second try", Duration::from_secs(15), || async {
+            (tries.lock().unwrap().len() >= 2).then_some(())
+        })
+        .await;
+        stop.send_replace(true);
+    };
+    tokio::join!(consumer, watch);
+    let tries = tries.lock().unwrap();
+    let gap = tries[1] - tries[0];
+    assert!(
+        gap >= Duration::from_millis(4_500) && gap < Duration::from_secs(10),
+        "tried again after {gap:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_messages() {
     let test = TestDb::new().await;
@@ -369,14 +472,19 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
 
     // Fan-out, as the Lambda runtime would call it.
     let events = receive_at_least(queue.as_ref(), catalog::EVENTS.name(), 4).await;
-    let response = driver::sqs_batch(catalog::EVENTS, sqs_event(&events), |e: Event| {
-        let (db, queue) = (&test.db, queue.as_ref());
-        async move {
-            fan_out::fan_out(db, queue, &e, Duration::from_secs(60))
-                .await
-                .map(|_| ())
-        }
-    })
+    let response = driver::sqs_batch(
+        queue.as_ref(),
+        catalog::EVENTS,
+        sqs_event(&events),
+        |e: Event| {
+            let (db, queue) = (&test.db, queue.as_ref());
+            async move {
+                fan_out::fan_out(db, queue, &e, Duration::from_secs(60))
+                    .await
+                    .map(|_| ())
+            }
+        },
+    )
     .await;
     let failed = pm_tests::aws::batch_failures(&response);
     let poison = events.iter().find(|m| m.body.contains("not")).unwrap();
@@ -408,10 +516,15 @@ async fn the_pipeline_runs_on_sqs_and_partial_failures_leave_only_the_failed_mes
         .unwrap();
     let deliveries = receive_at_least(queue.as_ref(), catalog::DELIVERIES.name(), 4).await;
     let dispatcher = Dispatcher::new(test.db.clone(), queue.clone(), store.clone(), config(true));
-    let response = driver::sqs_batch(catalog::DELIVERIES, sqs_event(&deliveries), |m| {
-        let dispatcher = &dispatcher;
-        async move { dispatcher.handle(m).await.map(|_| ()) }
-    })
+    let response = driver::sqs_batch(
+        queue.as_ref(),
+        catalog::DELIVERIES,
+        sqs_event(&deliveries),
+        |m| {
+            let dispatcher = &dispatcher;
+            async move { dispatcher.handle(m).await.map(|_| ()) }
+        },
+    )
     .await;
     let failed = pm_tests::aws::batch_failures(&response);
     let garbage = deliveries.iter().find(|m| m.body == "garbage").unwrap();

@@ -7,9 +7,12 @@
 //! contract allows, and recovery without a restart. Loopback only; it stops by itself.
 //!
 //! usage: pm-faults [--quick] [--only NAME[,NAME…]] [--out DIR]
-//!   --quick  shorter faults and waits (what `.ci/run` runs)
+//!        pm-faults --soak [MINUTES] [--out DIR]
+//!   --quick  shorter faults and waits (`.ci/run` runs it on a few faults)
 //!   --only   run only these faults (names as in the report)
-//!   --out    where report.json and report.md go (default target/faults)
+//!   --soak   instead, the soak: the load for MINUTES (10) with faults on a schedule,
+//!            memory, descriptors and connections sampled (soak.json, soak.md)
+//!   --out    where the reports go (default target/faults)
 //!
 //! Exits non-zero when any expectation fails.
 
@@ -17,6 +20,7 @@ mod load;
 mod proxy;
 mod report;
 mod scenarios;
+mod soak;
 mod system;
 
 use std::path::PathBuf;
@@ -36,6 +40,23 @@ async fn main() -> anyhow::Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|| pm_tests::workspace_root().join("target/faults"));
     std::fs::create_dir_all(&out)?;
+    if let Some(at) = args.iter().position(|a| a == "--soak") {
+        let minutes = match args.get(at + 1).filter(|a| !a.starts_with("--")) {
+            Some(m) => m
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--soak takes whole minutes, not {m:?}"))?,
+            None => 10,
+        };
+        let outcome = soak::soak(&out, minutes).await?;
+        soak::write(&out, &outcome)?;
+        println!("{}", std::fs::read_to_string(out.join("soak.md"))?);
+        anyhow::ensure!(
+            outcome.failures.is_empty(),
+            "the soak broke an expectation; see {}",
+            out.display()
+        );
+        return Ok(());
+    }
     let timing = if quick {
         scenarios::Timing::QUICK
     } else {

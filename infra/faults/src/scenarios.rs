@@ -84,6 +84,18 @@ impl Fault {
         }
     }
 
+    /// The most the system may take, once the load stops, to deliver every committed
+    /// event. After a queue outage that is the queues' visibility timeout: a message
+    /// whose consumer failed while the queue was away comes back only then.
+    pub fn drain(self, timing: Timing) -> Duration {
+        match self {
+            Fault::QueueStopped => timing
+                .drain
+                .max(pm_ports::queue::catalog::DELIVERIES_VISIBILITY + Duration::from_secs(30)),
+            _ => timing.drain,
+        }
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Fault::PostgresRestarted => "PostgreSQL restarted (fast shutdown: running queries cut off)",
@@ -124,14 +136,26 @@ pub struct Outcome {
     pub failures: Vec<String>,
 }
 
-async fn inject(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<()> {
+/// Injects the fault and holds it for `timing.hold` (a restart or a kill happens once),
+/// then heals it.
+pub async fn inject(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<()> {
+    if begin(system, fault).await? {
+        tokio::time::sleep(timing.hold).await;
+        heal(system);
+    }
+    Ok(())
+}
+
+/// Starts the fault; true when it lasts until [`heal`] (a peer down or slow), false when
+/// it was over at once (a restart, a kill and start again).
+pub async fn begin(system: &mut System, fault: Fault) -> anyhow::Result<bool> {
     let p = &system.proxies;
     match fault {
         Fault::PostgresRestarted => {
             let server = &system.postgres;
             // The restart blocks this thread briefly; the load runs on the others.
             tokio::task::block_in_place(|| server.restart());
-            return Ok(());
+            return Ok(false);
         }
         Fault::PostgresUnreachable => p.postgres.set(Mode::Blackhole),
         Fault::SecretsStopped => p.secrets.set(Mode::Refuse),
@@ -142,18 +166,16 @@ async fn inject(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Re
             system.kill();
             tokio::time::sleep(Duration::from_secs(1)).await;
             system.spawn().await?;
-            return Ok(());
+            return Ok(false);
         }
         Fault::ReceiverHangs => system.receiver.always(Reply::Hang(Duration::from_secs(5))),
         Fault::ReceiverResets => system.receiver.always(Reply::Reset),
         Fault::ReceiverSlow => system.receiver.always(Reply::Hang(Duration::from_secs(1))),
     }
-    tokio::time::sleep(timing.hold).await;
-    heal(system);
-    Ok(())
+    Ok(true)
 }
 
-fn heal(system: &System) {
+pub fn heal(system: &System) {
     for proxy in [
         &system.proxies.postgres,
         &system.proxies.secrets,
@@ -184,37 +206,59 @@ fn deliveries(system: &System) -> BTreeMap<String, Vec<String>> {
     by_contact
 }
 
-async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<Outcome> {
-    println!("fault: {} ...", fault.name());
-    let load = Load::start(&system.base_url, &system.api_key, timing.clients);
-    tokio::time::sleep(timing.baseline).await;
-    inject(system, fault, timing).await?;
-    let healed = Instant::now();
-    tokio::time::sleep(timing.settle).await;
-    let recovery_ms = load
-        .last_bad()
-        .filter(|last| *last > healed)
-        .map_or(0, |last| (last - healed).as_millis() as u64);
-    let tally = load.stop().await;
-    let stopped = Instant::now();
+/// What became of the committed contacts once the load stopped: kept in the database,
+/// and their events delivered (waiting up to `drain` for the last of them).
+pub struct Kept {
+    pub contacts_lost: usize,
+    pub undelivered: usize,
+    pub drained_ms: Option<u64>,
+    pub redelivered: usize,
+    pub duplicated_deliveries: usize,
+    pub stuck: BTreeMap<String, i64>,
+}
 
+impl Kept {
+    pub fn failures(&self, drain: Duration) -> Vec<String> {
+        let mut failures = Vec::new();
+        if self.contacts_lost > 0 {
+            failures.push(format!("{} committed contacts lost", self.contacts_lost));
+        }
+        if self.undelivered > 0 {
+            failures.push(format!(
+                "{} committed events not delivered within {} s ({:?})",
+                self.undelivered,
+                drain.as_secs(),
+                self.stuck
+            ));
+        }
+        if self.duplicated_deliveries > 0 {
+            failures.push(format!(
+                "{} events delivered by two different deliveries",
+                self.duplicated_deliveries
+            ));
+        }
+        failures
+    }
+}
+
+pub async fn account(
+    system: &System,
+    committed: &[String],
+    stopped: Instant,
+    drain: Duration,
+) -> anyhow::Result<Kept> {
     let db = connect_direct(&system.postgres.url("penguinmails_faults")).await?;
-    let ids: Vec<uuid::Uuid> = tally
-        .committed
-        .iter()
-        .filter_map(|id| id.parse().ok())
-        .collect();
+    let ids: Vec<uuid::Uuid> = committed.iter().filter_map(|id| id.parse().ok()).collect();
     let kept: i64 = db
         .query_one("SELECT count(*) FROM contacts WHERE id = ANY($1)", &[&ids])
         .await?
         .get(0);
-    let contacts_lost = tally.committed.len() - kept as usize;
+    let contacts_lost = committed.len() - kept as usize;
 
-    let deadline = stopped + timing.drain;
+    let deadline = stopped + drain;
     let (undelivered, drained_ms) = loop {
         let delivered = deliveries(system);
-        let missing = tally
-            .committed
+        let missing = committed
             .iter()
             .filter(|id| !delivered.contains_key(*id))
             .count();
@@ -228,8 +272,7 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
     };
     let delivered = deliveries(system);
     // Where the undelivered ones are stuck, for the report.
-    let missing: Vec<String> = tally
-        .committed
+    let missing: Vec<String> = committed
         .iter()
         .filter(|id| !delivered.contains_key(*id))
         .cloned()
@@ -248,7 +291,7 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
         stuck.insert(row.get::<_, String>(0), row.get::<_, i64>(1));
     }
     let (mut redelivered, mut duplicated_deliveries) = (0, 0);
-    for id in &tally.committed {
+    for id in committed {
         let Some(webhook_ids) = delivered.get(id) else {
             continue;
         };
@@ -262,25 +305,38 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
         }
     }
 
+    Ok(Kept {
+        contacts_lost,
+        undelivered,
+        drained_ms,
+        redelivered,
+        duplicated_deliveries,
+        stuck,
+    })
+}
+
+async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::Result<Outcome> {
+    println!("fault: {} ...", fault.name());
+    let load = Load::start(&system.base_url, &system.api_key, timing.clients);
+    tokio::time::sleep(timing.baseline).await;
+    inject(system, fault, timing).await?;
+    let healed = Instant::now();
+    tokio::time::sleep(timing.settle).await;
+    let recovery_ms = load
+        .last_bad()
+        .filter(|last| *last > healed)
+        .map_or(0, |last| (last - healed).as_millis() as u64);
+    let tally = load.stop().await;
+    let stopped = Instant::now();
+
+    let kept = account(system, &tally.committed, stopped, fault.drain(timing)).await?;
+
     let mut failures = Vec::new();
     let unexpected = tally.unexpected(fault == Fault::ProcessKilled);
     if !unexpected.is_empty() {
         failures.push(format!("clients saw {unexpected:?}"));
     }
-    if contacts_lost > 0 {
-        failures.push(format!("{contacts_lost} committed contacts lost"));
-    }
-    if undelivered > 0 {
-        failures.push(format!(
-            "{undelivered} committed events not delivered within {} s ({stuck:?})",
-            timing.drain.as_secs()
-        ));
-    }
-    if duplicated_deliveries > 0 {
-        failures.push(format!(
-            "{duplicated_deliveries} events delivered by two different deliveries"
-        ));
-    }
+    failures.extend(kept.failures(fault.drain(timing)));
     if recovery_ms > timing.settle.as_millis() as u64 / 2 {
         failures.push(format!(
             "still failing {recovery_ms} ms after the fault ended"
@@ -297,12 +353,12 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
         tally,
         disruption_ms,
         recovery_ms,
-        drained_ms,
-        contacts_lost,
-        events_undelivered: undelivered,
-        redelivered,
-        duplicated_deliveries,
-        stuck,
+        drained_ms: kept.drained_ms,
+        contacts_lost: kept.contacts_lost,
+        events_undelivered: kept.undelivered,
+        redelivered: kept.redelivered,
+        duplicated_deliveries: kept.duplicated_deliveries,
+        stuck: kept.stuck,
         failures,
     })
 }

@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 use crate::proxy::FaultProxy;
 
+/// The process's database pool: the most connections it may hold (the soak checks it).
+pub const POOL_SIZE: usize = 4;
+
 pub struct Proxies {
     pub postgres: FaultProxy,
     pub secrets: FaultProxy,
@@ -71,6 +74,11 @@ impl System {
                 ),
             ),
             ("DB_CONNECT_TIMEOUT_SECS", "2".into()),
+            ("DB_POOL_SIZE", POOL_SIZE.to_string()),
+            // As the functions' own timeout (template.yaml's Globals: 10 s): a request
+            // held by an unreachable peer is answered 503 at its deadline, before the
+            // client's own 10 s timeout.
+            ("LOCAL_REQUEST_TIMEOUT_MS", "10000".into()),
             ("SECRETS_BACKEND", "vault".into()),
             ("VAULT_ADDR", format!("http://{}", proxies.secrets.addr)),
             ("VAULT_TOKEN", vault.token.clone()),
@@ -101,6 +109,9 @@ impl System {
                 "WEBHOOK_RETRY_SCHEDULE_MS",
                 "500,1000,2000,4000,8000".into(),
             ),
+            // A delivery whose message died with a killed dispatcher is sent again after
+            // this (120 s by default: the bound for a crash mid-batch).
+            ("WEBHOOK_REQUEUE_AFTER_SECS", "10".into()),
             ("RUST_LOG", "warn".into()),
         ]
         .into_iter()
@@ -167,6 +178,11 @@ impl System {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The running process's id, for the soak's memory and descriptor samples.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// SIGKILL: no shutdown code runs, as when Lambda kills a container.

@@ -35,11 +35,16 @@ pub struct Limits {
     /// A client has this long to send a request's headers, and then its body.
     pub header_read: Duration,
     pub body_read: Duration,
+    /// Each request's handler answers within this (less `pm_http::ANSWER_MARGIN`), as a
+    /// function answers within its Lambda timeout: the request carries a Lambda context
+    /// with that deadline, which `pm_http::serve` enforces.
+    pub request: Duration,
 }
 
 impl Limits {
     /// `LOCAL_MAX_CONNECTIONS` (1024), `LOCAL_HEADER_TIMEOUT_MS` (10 s),
-    /// `LOCAL_BODY_TIMEOUT_MS` (30 s).
+    /// `LOCAL_BODY_TIMEOUT_MS` (30 s), `LOCAL_REQUEST_TIMEOUT_MS` (30 s: HTTP API's limit,
+    /// the longest any function may take; most functions' own timeout is 10 s).
     pub fn from_env(env: &pm_config::Env) -> Result<Self, pm_config::ConfigError> {
         Ok(Self {
             connections: env.parsed_or("LOCAL_MAX_CONNECTIONS", 1024usize)?.max(1),
@@ -47,6 +52,7 @@ impl Limits {
                 env.parsed_or("LOCAL_HEADER_TIMEOUT_MS", 10_000u64)?,
             ),
             body_read: Duration::from_millis(env.parsed_or("LOCAL_BODY_TIMEOUT_MS", 30_000u64)?),
+            request: Duration::from_millis(env.parsed_or("LOCAL_REQUEST_TIMEOUT_MS", 30_000u64)?),
         })
     }
 }
@@ -153,7 +159,8 @@ async fn dispatch(
     let request = http::Request::from_parts(parts, body)
         .with_path_parameters(params)
         .with_query_string_parameters(query)
-        .with_request_context(source_context(peer));
+        .with_request_context(source_context(peer))
+        .with_lambda_context(invocation(limits.request));
 
     let response = pm_http::serve(request, |req, id| async move {
         if let Some(error) = body_error {
@@ -173,6 +180,16 @@ async fn dispatch(
     })
     .await;
     to_hyper_response(response)
+}
+
+/// A Lambda context whose deadline is `timeout` from now, as the Runtime API gives one.
+fn invocation(timeout: Duration) -> lambda_http::Context {
+    let mut context = lambda_http::Context::default();
+    let deadline = std::time::SystemTime::now() + timeout;
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    context
 }
 
 /// What API Gateway tells a function about the client: here, its address.

@@ -24,4 +24,4 @@ pub use codes::Code;
 pub use lambda_http::{Body, Request, RequestExt, Response};
 pub use problem::{ApiError, FieldError, MAX_FIELD_ERRORS, PROBLEM_CONTENT_TYPE};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};
-pub use respond::{json, serve};
+pub use respond::{json, serve, ANSWER_MARGIN};

@@ -1,6 +1,6 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::FutureExt;
 use http::{HeaderValue, StatusCode};
@@ -16,7 +16,14 @@ use crate::{ApiError, RequestId, REQUEST_ID_HEADER};
 /// - a panic becomes a 500 problem instead of a dropped connection, and is logged;
 /// - one access-log line per request;
 /// - a query parameter given twice is 400 `invalid_parameter`: every parameter of this
-///   API has one value, and silently reading one of two would surprise someone.
+///   API has one value, and silently reading one of two would surprise someone;
+/// - a handler still running [`ANSWER_MARGIN`] before the invocation's deadline (Lambda's,
+///   or the local runtime's) is stopped and the client gets 503 `service_unavailable`
+///   with `Retry-After`, rather than a timeout from the gateway with no body. A peer that
+///   stops answering mid-query (a network partition) would otherwise hold the request
+///   until the function is killed. The request is then treated as a crashed one: what it
+///   committed stays (with its outbox events), what it had not is rolled back, and its
+///   `Idempotency-Key` stays claimed until the claim lapses.
 pub async fn serve<F, Fut>(req: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request, RequestId) -> Fut,
@@ -33,9 +40,15 @@ where
             format!("{name} is given more than once; give it once"),
         ))),
         None => {
-            AssertUnwindSafe(handler(req, request_id.clone()))
-                .catch_unwind()
-                .await
+            let budget = budget(&req);
+            let run = AssertUnwindSafe(handler(req, request_id.clone())).catch_unwind();
+            match budget {
+                Some(budget) => tokio::time::timeout(budget, run).await.unwrap_or_else(|_| {
+                    tracing::warn!(request_id = %request_id, "request stopped at its deadline");
+                    Ok(Err(deadline_exceeded()))
+                }),
+                None => run.await,
+            }
         }
     };
     let mut response = match outcome {
@@ -69,6 +82,32 @@ where
         "request"
     );
     response
+}
+
+/// Time left before the invocation's deadline for the handler to answer in.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+
+/// How long the handler may run: until [`ANSWER_MARGIN`] before the deadline in the
+/// request's Lambda context (`None` without one: a handler called directly by a test).
+fn budget(req: &Request) -> Option<Duration> {
+    use lambda_http::RequestExt;
+    let deadline_ms = req.lambda_context_ref()?.deadline;
+    if deadline_ms == 0 {
+        return None;
+    }
+    let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms);
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Some(left.saturating_sub(ANSWER_MARGIN))
+}
+
+fn deadline_exceeded() -> ApiError {
+    ApiError::service_unavailable(
+        "the request did not finish in time (a backing service is slow to answer); what \
+         it did may or may not have taken effect: retry after Retry-After (with the same \
+         Idempotency-Key, a retry within two minutes is refused as in flight)",
+    )
 }
 
 fn repeated_query_parameter(req: &Request) -> Option<String> {
@@ -170,6 +209,71 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(v["request_id"], id.as_str());
         assert_eq!(v["code"], "not_found");
+    }
+
+    /// A request whose invocation ends `in_ms` from now.
+    fn with_deadline(in_ms: u64) -> Request {
+        use lambda_http::RequestExt;
+        let mut context = lambda_http::Context::default();
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        context.deadline = now.as_millis() as u64 + in_ms;
+        get(None).with_lambda_context(context)
+    }
+
+    #[tokio::test]
+    async fn a_handler_still_running_at_its_deadline_is_stopped_with_a_503() {
+        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let finished = stopped.clone();
+        let started = Instant::now();
+        // 200 ms to run after the margin; the handler would take 30 s.
+        let resp = serve(with_deadline(700), |_, _| async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            finished.store(false, std::sync::atomic::Ordering::SeqCst);
+            json(StatusCode::OK, &())
+        })
+        .await;
+        let took = started.elapsed();
+        assert_eq!(resp.status(), 503);
+        assert_eq!(resp.headers()["retry-after"], "1");
+        assert!(took < Duration::from_secs(2), "answered after {took:?}");
+        assert!(
+            took >= Duration::from_millis(150),
+            "answered after {took:?}"
+        );
+        assert!(stopped.load(std::sync::atomic::Ordering::SeqCst));
+        let Body::Text(text) = resp.body() else {
+            panic!()
+        };
+        assert!(text.contains("service_unavailable") && text.contains("did not finish in time"));
+    }
+
+    #[tokio::test]
+    async fn a_handler_inside_its_deadline_answers_and_no_deadline_means_no_limit() {
+        let quick = serve(with_deadline(5_000), |_, _| async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            json(StatusCode::OK, &())
+        })
+        .await;
+        assert_eq!(quick.status(), 200);
+        // A context without a deadline (0), as a handler called by a test has.
+        let unlimited = {
+            use lambda_http::RequestExt;
+            get(None).with_lambda_context(lambda_http::Context::default())
+        };
+        let unlimited = serve(unlimited, |_, _| async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            json(StatusCode::OK, &())
+        });
+        assert_eq!(unlimited.await.status(), 200);
+        // Less than the margin left: nothing can finish in time, so it is refused at once.
+        let late = serve(with_deadline(100), |_, _| async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            json(StatusCode::OK, &())
+        })
+        .await;
+        assert_eq!(late.status(), 503);
     }
 
     #[tokio::test]

@@ -14,14 +14,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let deps = Deps::from_process();
     let sender = Sender::build(&deps).await?;
+    let queue = deps.queue().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let sender = &sender;
+        let (sender, queue) = (&sender, queue.as_ref());
         async move {
-            let response =
-                driver::sqs_batch(catalog::EMAIL_SEND, event.payload, |message| async move {
-                    sender.handle(message).await.map(|_| ())
-                })
-                .await;
+            let response = driver::sqs_batch(
+                queue,
+                catalog::EMAIL_SEND,
+                event.payload,
+                |message| async move { sender.handle(message).await.map(|_| ()) },
+            )
+            .await;
             Ok::<_, lambda_runtime::Error>(response)
         }
     }))

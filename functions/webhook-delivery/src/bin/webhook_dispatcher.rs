@@ -13,20 +13,23 @@ use pm_webhook_delivery::driver;
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let deps = Deps::from_process();
+    let queue = deps.queue().await?;
     let dispatcher = Dispatcher::new(
         deps.db().await?,
-        deps.queue().await?,
+        queue.clone(),
         deps.secrets().await?,
         DeliveryConfig::from_env(deps.env())?,
     );
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let dispatcher = &dispatcher;
+        let (dispatcher, queue) = (&dispatcher, queue.as_ref());
         async move {
-            let response =
-                driver::sqs_batch(catalog::DELIVERIES, event.payload, |message| async move {
-                    dispatcher.handle(message).await.map(|_| ())
-                })
-                .await;
+            let response = driver::sqs_batch(
+                queue,
+                catalog::DELIVERIES,
+                event.payload,
+                |message| async move { dispatcher.handle(message).await.map(|_| ()) },
+            )
+            .await;
             Ok::<_, lambda_runtime::Error>(response)
         }
     }))

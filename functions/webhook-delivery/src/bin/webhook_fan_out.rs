@@ -17,12 +17,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (db, queue, config) = (&db, queue.as_ref(), &config);
         async move {
-            let response = driver::sqs_batch(catalog::EVENTS, event.payload, |e| async move {
-                fan_out::fan_out(db, queue, &e, config.requeue_after)
-                    .await
-                    .map(|_| ())
-            })
-            .await;
+            let response =
+                driver::sqs_batch(queue, catalog::EVENTS, event.payload, |e| async move {
+                    fan_out::fan_out(db, queue, &e, config.requeue_after)
+                        .await
+                        .map(|_| ())
+                })
+                .await;
             Ok::<_, lambda_runtime::Error>(response)
         }
     }))

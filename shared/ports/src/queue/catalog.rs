@@ -34,8 +34,10 @@ pub const EMAIL_SEND: Topic<EmailSendMessage> = Topic::new("email-send");
 pub const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DISPATCHER_TIMEOUT: Duration = Duration::from_secs(45);
 pub const SENDER_TIMEOUT: Duration = Duration::from_secs(45);
-const EVENTS_VISIBILITY: Duration = Duration::from_secs(180);
-const DELIVERIES_VISIBILITY: Duration = Duration::from_secs(300);
+/// A message a consumer failed (or whose consumer died) comes back after this: the
+/// longest a queue outage can delay an event or a delivery once the queue is back.
+pub const EVENTS_VISIBILITY: Duration = Duration::from_secs(180);
+pub const DELIVERIES_VISIBILITY: Duration = Duration::from_secs(300);
 const EMAIL_SEND_VISIBILITY: Duration = Duration::from_secs(300);
 
 pub fn all() -> Vec<QueueSpec> {

@@ -7,8 +7,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::{
-    validate_batch, validate_receive, validate_send, BatchEntry, BatchOutcome, Queue, QueueMessage,
-    QueueSpec,
+    validate_batch, validate_receive, validate_send, validate_visibility, BatchEntry, BatchOutcome,
+    Queue, QueueMessage, QueueSpec,
 };
 use crate::PortError;
 
@@ -182,5 +182,27 @@ impl Queue for MemoryQueue {
                 .messages
                 .retain(|m| m.receipt.as_deref() != Some(receipt));
         })
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        receipt: &str,
+        visible_in: Duration,
+    ) -> Result<(), PortError> {
+        validate_visibility(visible_in)?;
+        let found = self.with_queue(queue, |state| {
+            let message = state
+                .messages
+                .iter_mut()
+                .find(|m| m.receipt.as_deref() == Some(receipt));
+            message.map(|m| m.visible_at = Instant::now() + visible_in)
+        })?;
+        // As SQS: a receipt of a deleted (or since received again) message is refused.
+        found.ok_or_else(|| {
+            PortError::rejected(BACKEND, "no message on that queue has this receipt")
+        })?;
+        self.sent.notify_waiters();
+        Ok(())
     }
 }

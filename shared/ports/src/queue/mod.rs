@@ -105,6 +105,29 @@ pub trait Queue: Send + Sync {
     ) -> Result<Vec<QueueMessage>, PortError>;
     /// Acknowledges a received message so it is not delivered again.
     async fn delete(&self, queue: &str, receipt: &str) -> Result<(), PortError>;
+    /// Makes a received message visible again in `visible_in` (0–12 h) instead of after
+    /// the queue's visibility timeout (SQS `ChangeMessageVisibility`): how a consumer
+    /// that failed on a message has it back soon. `queue` is a catalog name, or the
+    /// queue's ARN as an SQS event names a record's source.
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        receipt: &str,
+        visible_in: Duration,
+    ) -> Result<(), PortError>;
+}
+
+/// SQS's limit on a message's visibility timeout.
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
+
+pub(crate) fn validate_visibility(visible_in: Duration) -> Result<(), PortError> {
+    if visible_in > MAX_VISIBILITY {
+        return Err(PortError::Invalid(format!(
+            "a message can be hidden for at most {} s",
+            MAX_VISIBILITY.as_secs()
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn validate_send(body: &str, delay: Option<Duration>) -> Result<(), PortError> {

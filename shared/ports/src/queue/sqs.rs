@@ -9,8 +9,8 @@ use aws_sdk_sqs::types::{
 use aws_sdk_sqs::Client;
 
 use super::{
-    catalog, validate_batch, validate_receive, validate_send, BatchEntry, BatchOutcome, Queue,
-    QueueMessage, QueueSpec,
+    catalog, validate_batch, validate_receive, validate_send, validate_visibility, BatchEntry,
+    BatchOutcome, Queue, QueueMessage, QueueSpec,
 };
 use crate::aws::classify;
 use crate::PortError;
@@ -230,5 +230,74 @@ impl Queue for SqsQueue {
             .await
             .map(|_| ())
             .map_err(|e| classify(BACKEND, e))
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        receipt: &str,
+        visible_in: Duration,
+    ) -> Result<(), PortError> {
+        validate_visibility(visible_in)?;
+        let url = match queue_url_of_arn(queue) {
+            Some(url) => url,
+            None => self.url(queue)?.to_string(),
+        };
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(whole_seconds(visible_in))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(BACKEND, e))
+    }
+}
+
+/// `arn:aws:sqs:us-east-1:123456789012:name` → that queue's URL. The endpoint the
+/// request goes to is the client's own (a custom one included); SQS reads the account
+/// and name from the URL's path.
+fn queue_url_of_arn(arn: &str) -> Option<String> {
+    let mut parts = arn.strip_prefix("arn:")?.splitn(5, ':');
+    let (partition, service, region, account, name) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if service != "sqs" || region.is_empty() || account.is_empty() || name.is_empty() {
+        return None;
+    }
+    let domain = if partition.starts_with("aws-cn") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    Some(format!("https://sqs.{region}.{domain}/{account}/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue_url_of_arn;
+
+    #[test]
+    fn an_sqs_arn_names_its_queue_url_and_anything_else_does_not() {
+        assert_eq!(
+            queue_url_of_arn("arn:aws:sqs:eu-west-1:123456789012:pm-prod-EventsQueue-X1")
+                .as_deref(),
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/pm-prod-EventsQueue-X1")
+        );
+        assert_eq!(
+            queue_url_of_arn("arn:aws-cn:sqs:cn-north-1:123456789012:q").as_deref(),
+            Some("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q")
+        );
+        assert_eq!(queue_url_of_arn("events"), None);
+        assert_eq!(
+            queue_url_of_arn("arn:aws:sns:us-east-1:123456789012:t"),
+            None
+        );
+        assert_eq!(queue_url_of_arn("arn:aws:sqs:us-east-1:123456789012"), None);
     }
 }
