@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod db;
 mod eventually;
+pub mod hubspot;
 pub mod lambda_emulator;
 pub mod mail;
 pub mod peers;
