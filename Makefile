@@ -24,7 +24,7 @@ faults: venv postgres
 # The reduced suite `make test` runs: the quick settings, the faults that settle within
 # seconds (the queue's outage waits out a 5-minute visibility timeout; `make faults`
 # has it, and the receiver faults the integration tests cover).
-CI_FAULTS := postgres-restarted,postgres-unreachable,secrets-stopped,secrets-slow,kv-stopped,process-killed,receiver-resets
+CI_FAULTS := postgres-restarted,postgres-unreachable,secrets-stopped,secrets-slow,kv-stopped,process-killed,receiver-resets,smtp-stopped
 faults-ci: venv postgres
 	$(CARGO) build -p pm-local -p pm-faults
 	PM_VENV=$(abspath $(VENV)) target/debug/pm-faults --quick --only $(CI_FAULTS) --out target/faults/ci

@@ -46,6 +46,11 @@ impl SmtpSink {
     pub fn count(&self) -> usize {
         self.0.count()
     }
+
+    /// The n-th (1-based) message's raw bytes, if it has arrived.
+    pub fn raw(&self, n: usize) -> Option<Vec<u8>> {
+        self.0.has(n).then(|| self.0.read(n).0)
+    }
 }
 
 /// A minimal valid message from the demo sender, merged with `extra`.

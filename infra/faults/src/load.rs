@@ -1,7 +1,8 @@
 //! The steady mixed load: a few clients, each looping over the key check (`GET /me`),
 //! a contact creation (a write with an event behind it, which becomes a webhook
-//! delivery) and a contact list, paced so the machine is not saturated. Every answer is
-//! classified; committed creations are remembered for the loss check.
+//! delivery), a contact list and, one turn in eight, an email to send (which goes out
+//! through the SMTP server), paced so the machine is not saturated. Every answer is
+//! classified; committed creations and accepted emails are remembered for the checks.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,9 @@ pub struct Tally {
     /// delivered, afterwards.
     #[serde(skip)]
     pub committed: Vec<String>,
+    /// Emails answered 202: each must reach the SMTP server afterwards.
+    #[serde(skip)]
+    pub accepted_emails: Vec<String>,
     pub slowest_ms: u64,
 }
 
@@ -73,9 +77,15 @@ impl Load {
                     let mut n = 0u64;
                     while !*stopped.borrow() {
                         n += 1;
-                        let request = match n % 4 {
-                            0 | 1 => http.get(format!("{base}/api/v1/me")),
-                            2 => http.post(format!("{base}/api/v1/contacts")).json(&json!({
+                        let request = match n % 8 {
+                            5 => http.post(format!("{base}{}", pm_tests::mail::SEND)).json(&json!({
+                                "from": {"email": pm_tests::mail::FROM},
+                                "to": format!("w{worker}-{n}@faults.example"),
+                                "subject": "fault suite",
+                                "text": "hello",
+                            })),
+                            0 | 1 | 4 => http.get(format!("{base}/api/v1/me")),
+                            2 | 6 => http.post(format!("{base}/api/v1/contacts")).json(&json!({
                                 "email": format!("w{worker}-{n}-{}@faults.example", uuid::Uuid::new_v4().simple()),
                             })),
                             _ => http.get(format!("{base}/api/v1/contacts?limit=5")),
@@ -87,9 +97,12 @@ impl Load {
                                 let status = response.status().as_u16();
                                 let retry_after = response.headers().contains_key("retry-after");
                                 let body: Value = response.json().await.unwrap_or(Value::Null);
-                                if status == 201 {
-                                    if let Some(id) = body["id"].as_str() {
-                                        tally.lock().unwrap().committed.push(id.to_string());
+                                if let Some(id) = body["id"].as_str() {
+                                    let mut tally = tally.lock().unwrap();
+                                    match status {
+                                        201 => tally.committed.push(id.to_string()),
+                                        202 => tally.accepted_emails.push(id.to_string()),
+                                        _ => {}
                                     }
                                 }
                                 match status {

@@ -15,7 +15,7 @@ pub fn write(out: &Path, outcomes: &[Outcome], timing: Timing) -> anyhow::Result
     let mut md = String::new();
     writeln!(
         md,
-        "Load: {} clients (GET /me, POST /contacts, GET /contacts); faults held {} s; {} s observed after each.\n",
+        "Load: {} clients (GET /me, POST /contacts, GET /contacts, POST /emails/send); faults held {} s; {} s observed after each.\n",
         timing.clients,
         timing.hold.as_secs(),
         timing.settle.as_secs()
@@ -58,6 +58,11 @@ pub fn write(out: &Path, outcomes: &[Outcome], timing: Timing) -> anyhow::Result
             md,
             "| events redelivered (same webhook-id) / by a second delivery | {} / {} |",
             o.redelivered, o.duplicated_deliveries
+        )?;
+        writeln!(
+            md,
+            "| emails accepted / lost / sent twice (same Message-ID) | {} / {} / {} |",
+            o.emails_accepted, o.emails_lost, o.emails_resent
         )?;
         writeln!(
             md,

@@ -53,10 +53,12 @@ pub enum Fault {
     ReceiverHangs,
     ReceiverResets,
     ReceiverSlow,
+    SmtpStopped,
+    SmtpHangs,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 12] = [
         Fault::PostgresRestarted,
         Fault::PostgresUnreachable,
         Fault::SecretsStopped,
@@ -67,6 +69,8 @@ impl Fault {
         Fault::ReceiverHangs,
         Fault::ReceiverResets,
         Fault::ReceiverSlow,
+        Fault::SmtpStopped,
+        Fault::SmtpHangs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +85,8 @@ impl Fault {
             Fault::ReceiverHangs => "receiver-hangs",
             Fault::ReceiverResets => "receiver-resets",
             Fault::ReceiverSlow => "receiver-slow",
+            Fault::SmtpStopped => "smtp-stopped",
+            Fault::SmtpHangs => "smtp-hangs",
         }
     }
 
@@ -108,6 +114,8 @@ impl Fault {
             Fault::ReceiverHangs => "the webhook receiver hangs past the delivery timeout (3 s)",
             Fault::ReceiverResets => "the webhook receiver resets every connection",
             Fault::ReceiverSlow => "the webhook receiver answers after 1 s",
+            Fault::SmtpStopped => "the SMTP server down: connections refused",
+            Fault::SmtpHangs => "the SMTP server unreachable (packets dropped; the send timeout is 3 s)",
         }
     }
 }
@@ -131,6 +139,11 @@ pub struct Outcome {
     /// delivery (a bug).
     pub redelivered: usize,
     pub duplicated_deliveries: usize,
+    pub emails_accepted: usize,
+    pub emails_lost: usize,
+    /// Sent to the SMTP server twice: the at-least-once resend after an attempt whose
+    /// outcome was not recorded (same Message-ID, which mail servers deduplicate by).
+    pub emails_resent: usize,
     /// The undelivered events' state: delivery status and attempts, or no delivery yet.
     pub stuck: BTreeMap<String, i64>,
     pub failures: Vec<String>,
@@ -171,6 +184,8 @@ pub async fn begin(system: &mut System, fault: Fault) -> anyhow::Result<bool> {
         Fault::ReceiverHangs => system.receiver.always(Reply::Hang(Duration::from_secs(5))),
         Fault::ReceiverResets => system.receiver.always(Reply::Reset),
         Fault::ReceiverSlow => system.receiver.always(Reply::Hang(Duration::from_secs(1))),
+        Fault::SmtpStopped => p.smtp.set(Mode::Refuse),
+        Fault::SmtpHangs => p.smtp.set(Mode::Blackhole),
     }
     Ok(true)
 }
@@ -181,6 +196,7 @@ pub fn heal(system: &System) {
         &system.proxies.secrets,
         &system.proxies.kv,
         &system.proxies.queue,
+        &system.proxies.smtp,
     ] {
         proxy.set(Mode::Pass);
     }
@@ -210,6 +226,13 @@ fn deliveries(system: &System) -> BTreeMap<String, Vec<String>> {
 /// and their events delivered (waiting up to `drain` for the last of them).
 pub struct Kept {
     pub contacts_lost: usize,
+    pub emails_accepted: usize,
+    /// Accepted emails the SMTP server never got.
+    pub emails_lost: usize,
+    /// Emails the SMTP server got more than once (the same Message-ID again).
+    pub emails_resent: usize,
+    /// The lost emails' status, for the report.
+    pub emails_stuck: BTreeMap<String, i64>,
     pub undelivered: usize,
     pub drained_ms: Option<u64>,
     pub redelivered: usize,
@@ -237,13 +260,40 @@ impl Kept {
                 self.duplicated_deliveries
             ));
         }
+        if self.emails_lost > 0 {
+            failures.push(format!(
+                "{} accepted emails never reached the SMTP server ({:?})",
+                self.emails_lost, self.emails_stuck
+            ));
+        }
         failures
     }
+}
+
+/// The Message-ID of every message the SMTP server holds, with how often it came.
+fn mailed(system: &System) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for n in 1..=system.smtp.count() {
+        let Some(raw) = system.smtp.raw(n) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&raw);
+        let id = text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("message-id")
+                .then(|| value.trim().trim_matches(['<', '>']).to_string())
+        });
+        if let Some(id) = id {
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    seen
 }
 
 pub async fn account(
     system: &System,
     committed: &[String],
+    accepted_emails: &[String],
     stopped: Instant,
     drain: Duration,
 ) -> anyhow::Result<Kept> {
@@ -254,6 +304,21 @@ pub async fn account(
         .await?
         .get(0);
     let contacts_lost = committed.len() - kept as usize;
+    let email_ids: Vec<uuid::Uuid> = accepted_emails
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let message_ids: Vec<(String, String)> = db
+        .query(
+            "SELECT message_id, status FROM emails WHERE id = ANY($1)",
+            &[&email_ids],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    // An accepted email missing from the table is lost too.
+    let unrecorded = accepted_emails.len() - message_ids.len();
 
     let deadline = stopped + drain;
     let (undelivered, drained_ms) = loop {
@@ -262,7 +327,12 @@ pub async fn account(
             .iter()
             .filter(|id| !delivered.contains_key(*id))
             .count();
-        if missing == 0 {
+        let mailed = mailed(system);
+        let unmailed = message_ids
+            .iter()
+            .filter(|(id, _)| !mailed.contains_key(id))
+            .count();
+        if missing == 0 && unmailed == 0 {
             break (0, Some((Instant::now() - stopped).as_millis() as u64));
         }
         if Instant::now() >= deadline {
@@ -305,8 +375,26 @@ pub async fn account(
         }
     }
 
+    let mailed = mailed(system);
+    let mut emails_stuck = BTreeMap::new();
+    for (id, status) in &message_ids {
+        if !mailed.contains_key(id) {
+            *emails_stuck.entry(status.clone()).or_default() += 1;
+        }
+    }
+    if unrecorded > 0 {
+        emails_stuck.insert("not recorded".into(), unrecorded as i64);
+    }
+    let emails_resent = message_ids
+        .iter()
+        .filter(|(id, _)| mailed.get(id).is_some_and(|n| *n > 1))
+        .count();
     Ok(Kept {
         contacts_lost,
+        emails_accepted: accepted_emails.len(),
+        emails_lost: emails_stuck.values().sum::<i64>() as usize,
+        emails_resent,
+        emails_stuck,
         undelivered,
         drained_ms,
         redelivered,
@@ -329,7 +417,14 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
     let tally = load.stop().await;
     let stopped = Instant::now();
 
-    let kept = account(system, &tally.committed, stopped, fault.drain(timing)).await?;
+    let kept = account(
+        system,
+        &tally.committed,
+        &tally.accepted_emails,
+        stopped,
+        fault.drain(timing),
+    )
+    .await?;
 
     let mut failures = Vec::new();
     let unexpected = tally.unexpected(fault == Fault::ProcessKilled);
@@ -358,6 +453,9 @@ async fn scenario(system: &mut System, fault: Fault, timing: Timing) -> anyhow::
         events_undelivered: kept.undelivered,
         redelivered: kept.redelivered,
         duplicated_deliveries: kept.duplicated_deliveries,
+        emails_accepted: kept.emails_accepted,
+        emails_lost: kept.emails_lost,
+        emails_resent: kept.emails_resent,
         stuck: kept.stuck,
         failures,
     })

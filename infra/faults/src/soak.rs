@@ -63,6 +63,9 @@ pub struct SoakOutcome {
     pub drained_ms: Option<u64>,
     pub redelivered: usize,
     pub duplicated_deliveries: usize,
+    pub emails_accepted: usize,
+    pub emails_lost: usize,
+    pub emails_resent: usize,
     pub rss_warm_kib: u64,
     pub rss_end_kib: u64,
     pub fds_warm: u64,
@@ -153,7 +156,14 @@ pub async fn soak(out: &Path, minutes: u64) -> anyhow::Result<SoakOutcome> {
     let tally = load.stop().await;
     let stopped = Instant::now();
     let drain = Fault::QueueStopped.drain(timing);
-    let kept = account(&system, &tally.committed, stopped, drain).await?;
+    let kept = account(
+        &system,
+        &tally.committed,
+        &tally.accepted_emails,
+        stopped,
+        drain,
+    )
+    .await?;
     Ok(judge(minutes, injected, tally, kept, drain, samples))
 }
 
@@ -216,6 +226,9 @@ fn judge(
         drained_ms: kept.drained_ms,
         redelivered: kept.redelivered,
         duplicated_deliveries: kept.duplicated_deliveries,
+        emails_accepted: kept.emails_accepted,
+        emails_lost: kept.emails_lost,
+        emails_resent: kept.emails_resent,
         rss_warm_kib,
         rss_end_kib,
         fds_warm,
@@ -277,6 +290,11 @@ pub fn write(out: &Path, o: &SoakOutcome) -> anyhow::Result<()> {
         md,
         "| events redelivered (same webhook-id) / by a second delivery | {} / {} | second delivery: 0 |",
         o.redelivered, o.duplicated_deliveries
+    )?;
+    writeln!(
+        md,
+        "| emails accepted / lost / sent twice (same Message-ID) | {} / {} / {} | lost: 0 |",
+        o.emails_accepted, o.emails_lost, o.emails_resent
     )?;
     writeln!(
         md,

@@ -1,7 +1,7 @@
 //! The system under test: the local runtime (`pm-local serve`, every route, consumer and
 //! schedule in one process) as a child process, its peers each behind a [`FaultProxy`]:
-//! a PostgreSQL of its own (restartable), OpenBao, moto's DynamoDB and SQS, and a webhook
-//! receiver.
+//! a PostgreSQL of its own (restartable), OpenBao, moto's DynamoDB and SQS, a webhook
+//! receiver, and an SMTP server (aiosmtpd) as the tenant's mail transport.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use pm_tests::mail::SmtpSink;
 use pm_tests::peers;
 use pm_tests::postgres_server::PostgresServer;
 use pm_tests::receiver::Receiver;
@@ -24,12 +25,14 @@ pub struct Proxies {
     pub secrets: FaultProxy,
     pub kv: FaultProxy,
     pub queue: FaultProxy,
+    pub smtp: FaultProxy,
 }
 
 pub struct System {
     pub postgres: PostgresServer,
     pub proxies: Proxies,
     pub receiver: Receiver,
+    pub smtp: SmtpSink,
     pub base_url: String,
     /// A key of the system's own (all scopes), created through the API, so it outlives
     /// restarts of the process (the demo key does not).
@@ -57,11 +60,13 @@ impl System {
         let postgres = tokio::task::spawn_blocking(|| PostgresServer::start(&[], |_| {})).await?;
         let vault = peers::vault();
         let moto = peers::moto();
+        let smtp = tokio::task::spawn_blocking(|| SmtpSink::start(None)).await?;
         let proxies = Proxies {
             postgres: FaultProxy::start(([127, 0, 0, 1], postgres.port).into()).await?,
             secrets: FaultProxy::start(socket(&vault.addr)?).await?,
             kv: FaultProxy::start(socket(&moto.endpoint)?).await?,
             queue: FaultProxy::start(socket(&moto.endpoint)?).await?,
+            smtp: FaultProxy::start(([127, 0, 0, 1], smtp.port()).into()).await?,
         };
         let port = peers::free_port();
         let scope = pm_tests::unique("faults-");
@@ -109,6 +114,13 @@ impl System {
                 "WEBHOOK_RETRY_SCHEDULE_MS",
                 "500,1000,2000,4000,8000".into(),
             ),
+            // Email through the SMTP server on loopback, with a shortened retry clock:
+            // 2, 4, 8, 16 s between the five attempts, 30 s in all (production's 30 s
+            // base covers seven and a half minutes), so a 10 s outage is outlasted.
+            ("MAIL_ALLOW_PRIVATE_SMTP", "true".into()),
+            ("MAIL_TIMEOUT_MS", "3000".into()),
+            ("EMAIL_RETRY_BASE_MS", "2000".into()),
+            ("EMAIL_LEASE_SECS", "10".into()),
             // A delivery whose message died with a killed dispatcher is sent again after
             // this (120 s by default: the bound for a crash mid-batch).
             ("WEBHOOK_REQUEUE_AFTER_SECS", "10".into()),
@@ -122,6 +134,7 @@ impl System {
             postgres,
             proxies,
             receiver,
+            smtp,
             base_url: format!("http://127.0.0.1:{port}"),
             api_key: String::new(),
             webhook_secret: String::new(),
@@ -201,7 +214,7 @@ impl System {
             .bearer_auth(session)
             .json(&json!({
                 "name": "fault suite",
-                "scopes": ["manage_contacts", "manage_webhooks"]
+                "scopes": ["manage_contacts", "manage_webhooks", "send_email"]
             }))
             .send()
             .await?
@@ -227,6 +240,20 @@ impl System {
             .json()
             .await?;
         self.webhook_secret = webhook["secret"].as_str().unwrap_or_default().to_string();
+        http.put(format!("{}{}", self.base_url, pm_tests::mail::PROVIDER))
+            .bearer_auth(session)
+            .json(&json!({
+                "transport": {
+                    "type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": self.proxies.smtp.addr.port(),
+                    "security": "none",
+                },
+                "senders": ["@example.com"],
+            }))
+            .send()
+            .await?
+            .error_for_status()?;
         Ok(())
     }
 }
