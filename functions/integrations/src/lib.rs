@@ -1,0 +1,12 @@
+//! CRM integrations: what a tenant's connection to a CRM is, on the framework of
+//! `pm-crm`. [`connections`] runs the OAuth authorization-code flow (a state bound to
+//! the dashboard user who started it, good once for ten minutes), keeps the grant's
+//! tokens in the secrets port (never in PostgreSQL, never in a log), refreshes the access
+//! token ahead of its expiry with one refresher at a time, and turns a grant the
+//! provider no longer accepts into a visible `needs_reauth`.
+//!
+//! Still to come on this crate: the routes under `/api/v1/platform/integrations`, the
+//! sync worker (outbox → SQS → batched upserts), inbound webhooks, backfill and
+//! reconciliation, and the operations views.
+
+pub mod connections;
