@@ -20,15 +20,15 @@ use pm_tests::peers;
 const REDIRECT: &str =
     "https://app.penguinmails.example/api/v1/platform/integrations/hubspot/callback";
 
-struct Setup {
-    test: TestDb,
-    fake: FakeHubSpot,
-    secrets: Arc<dyn SecretStore>,
-    connections: Arc<Connections>,
-    tenant: TenantId,
+pub(crate) struct Setup {
+    pub test: TestDb,
+    pub fake: FakeHubSpot,
+    pub secrets: Arc<dyn SecretStore>,
+    pub connections: Arc<Connections>,
+    pub tenant: TenantId,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let test = TestDb::new().await;
     let fake = FakeHubSpot::start().await;
     let vault = peers::vault();
@@ -58,7 +58,10 @@ async fn setup() -> Setup {
     ));
     let tenant = {
         let client = test.db.client().await.unwrap();
-        tenants::create(&**client, "Acme", Plan::Pro).await.unwrap().id
+        tenants::create(&**client, "Acme", Plan::Pro)
+            .await
+            .unwrap()
+            .id
     };
     Setup {
         test,
@@ -81,7 +84,7 @@ fn state_of(url: &str) -> String {
     urlencoding::decode(value).unwrap().into_owned()
 }
 
-async fn connect(s: &Setup, user: &str, portal: u64) {
+pub(crate) async fn connect(s: &Setup, user: &str, portal: u64) {
     let url = s.connections.start(s.tenant, user).await.unwrap();
     let code = s.fake.approve(portal);
     s.connections
@@ -91,7 +94,7 @@ async fn connect(s: &Setup, user: &str, portal: u64) {
 }
 
 /// As if the access token were about to expire (the fake's, too).
-async fn near_expiry(s: &Setup) {
+pub(crate) async fn near_expiry(s: &Setup) {
     let client = s.test.db.client().await.unwrap();
     client
         .execute(

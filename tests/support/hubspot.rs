@@ -87,6 +87,7 @@ struct State {
     storm_retry_after: Option<u64>,
     rate_limited: usize,
     refreshes: usize,
+    total_calls: usize,
     issued: u64,
 }
 
@@ -196,6 +197,11 @@ impl FakeHubSpot {
 
     pub fn rate_limited(&self) -> usize {
         self.state.lock().unwrap().rate_limited
+    }
+
+    /// Every authenticated call so far, answered or refused.
+    pub fn calls(&self) -> usize {
+        self.state.lock().unwrap().total_calls
     }
 
     /// The most authenticated calls the portal made in any rolling 10 s.
@@ -464,6 +470,7 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
     let portal_id = token.portal;
 
     // The rolling window, counted per portal.
+    state.total_calls += 1;
     let now = Instant::now();
     let calls = state.calls.entry(portal_id).or_default();
     while calls

@@ -164,6 +164,10 @@ impl Connections {
         self.provider.as_ref()
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// The connection's rate governor (the same one for every caller of this instance).
     pub fn governor(&self, tenant: TenantId) -> Arc<Governor> {
         let mut governors = self.governors.lock().expect("governors lock");

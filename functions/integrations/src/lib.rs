@@ -5,8 +5,12 @@
 //! token ahead of its expiry with one refresher at a time, and turns a grant the
 //! provider no longer accepts into a visible `needs_reauth`.
 //!
+//! [`push`] writes changed contacts to the CRM in the provider's batches, only the mapped
+//! fields with something new, keyed so no record is made twice, each outcome logged.
+//!
 //! Still to come on this crate: the routes under `/api/v1/platform/integrations`, the
-//! sync worker (outbox → SQS → batched upserts), inbound webhooks, backfill and
-//! reconciliation, and the operations views.
+//! sync worker that feeds [`push`] from the outbox through SQS, inbound webhooks,
+//! backfill and reconciliation, and the operations views.
 
 pub mod connections;
+pub mod push;
