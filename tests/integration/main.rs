@@ -13,6 +13,7 @@ mod consistency;
 mod contacts;
 mod crm_connections;
 mod crm_hubspot;
+mod crm_pull;
 mod crm_push;
 mod dashboard;
 mod database_tls;

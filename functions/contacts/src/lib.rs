@@ -14,6 +14,22 @@ use pm_http::resource::Resource;
 pub use handlers::{create, delete, get, list, replace, resubscribe};
 pub use model::{Contact, ContactStatus};
 
+/// For a change made to a contact by other code (the CRM sync's inbound side) inside
+/// `tx`: writes its `contact.updated` event, the same shape the API's own updates write.
+/// `None`: no such contact for this tenant.
+pub async fn record_updated(
+    tx: &pm_store::Transaction<'_>,
+    tenant_id: pm_domain::TenantId,
+    id: pm_domain::ContactId,
+) -> Result<Option<Contact>, pm_store::DbError> {
+    let Some(contact) = store::get(tx, tenant_id, id).await? else {
+        return Ok(None);
+    };
+    let data = serde_json::to_value(&contact).expect("contacts serialize");
+    pm_store::outbox::record(tx, tenant_id, pm_domain::EventType::ContactUpdated, &data).await?;
+    Ok(Some(contact))
+}
+
 pub static RESOURCE: Resource = Resource {
     name: "contact",
     scope: Some(Scope::ManageContacts),

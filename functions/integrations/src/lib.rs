@@ -8,9 +8,14 @@
 //! [`push`] writes changed contacts to the CRM in the provider's batches, only the mapped
 //! fields with something new, keyed so no record is made twice, each outcome logged.
 //!
-//! Still to come on this crate: the routes under `/api/v1/platform/integrations`, the
-//! sync worker that feeds [`push`] from the outbox through SQS, inbound webhooks,
-//! backfill and reconciliation, and the operations views.
+//! [`pull`] applies changes the CRM reported: once per event, our own echoes dropped,
+//! conflicts by the field's rule, each applied change a `contact.updated` of its own.
+//!
+//! Still to come on this crate: the routes under `/api/v1/platform/integrations` (and
+//! HubSpot's webhook route, which verifies and hands events to [`pull`]), the sync
+//! worker that feeds [`push`] from the outbox through SQS, backfill and reconciliation,
+//! and the operations views.
 
 pub mod connections;
+pub mod pull;
 pub mod push;

@@ -266,6 +266,7 @@ pub async fn push_contacts(
                     for (name, value) in properties {
                         let field = fields.entry(name.clone()).or_default();
                         field.pushed_hash = Some(value_hash(Some(value)));
+                        field.agreed_hash = field.pushed_hash.clone();
                         field.pushed_at = Some(now);
                     }
                     let fields = serde_json::to_value(&fields).expect("field state serialises");

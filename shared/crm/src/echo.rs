@@ -6,9 +6,11 @@
 //!    `sourceId`, Salesforce's `changeOrigin`) is ours;
 //! 2. "this is what we last wrote": a change whose value hashes to what we last pushed
 //!    for that field (or, going out, to what we last pulled) is the echo of our write;
-//! 3. a short echo window: a change to a field we wrote moments before, with a value the
-//!    provider may have normalised (a phone number reformatted, an email lower-cased),
-//!    is taken as ours too, and its value becomes the agreed one without a push back.
+//! 3. a short echo window, for providers without an origin marker: a change to a field
+//!    we wrote moments before, with a value the provider may have normalised (a phone
+//!    number reformatted), is taken as ours too, and its value becomes the agreed one
+//!    without a push back. Where the provider marks its changes' origin the window is
+//!    not used: it would also swallow a person's edit made just after our write.
 //!
 //! The sync state per record keeps, per field, the hash of the last value pushed and
 //! pulled and when it was pushed: [`FieldState`].
@@ -36,6 +38,10 @@ pub struct FieldState {
     pub pushed_hash: Option<String>,
     pub pushed_at: Option<DateTime<Utc>>,
     pub pulled_hash: Option<String>,
+    /// The value both sides held after the field's last sync, either way: what tells
+    /// which side changed since ([`crate::mapping::decide`]).
+    #[serde(default)]
+    pub agreed_hash: Option<String>,
 }
 
 /// Which layer recognised a change as our own echo.
@@ -56,15 +62,20 @@ pub struct InboundChange<'a> {
     pub by_us: bool,
 }
 
-/// Whether an inbound change is our own write coming back (Some: drop it).
-pub fn inbound_echo(change: InboundChange<'_>, state: &FieldState) -> Option<Echo> {
+/// Whether an inbound change is our own write coming back (Some: drop it). `window`:
+/// the echo window, for a provider without an origin marker (None: not used).
+pub fn inbound_echo(
+    change: InboundChange<'_>,
+    state: &FieldState,
+    window: Option<Duration>,
+) -> Option<Echo> {
     if change.by_us {
         return Some(Echo::OriginMarker);
     }
     if state.pushed_hash.as_deref() == Some(value_hash(change.value).as_str()) {
         return Some(Echo::LastWritten);
     }
-    let window = chrono::Duration::from_std(ECHO_WINDOW).expect("a short window");
+    let window = chrono::Duration::from_std(window?).expect("a short window");
     match state.pushed_at {
         Some(at) if change.occurred_at >= at && change.occurred_at - at <= window => {
             Some(Echo::Window)
@@ -93,7 +104,7 @@ mod tests {
         FieldState {
             pushed_hash: Some(value_hash(Some(value))),
             pushed_at: Some(at(second)),
-            pulled_hash: None,
+            ..FieldState::default()
         }
     }
 
@@ -113,18 +124,24 @@ mod tests {
             occurred_at: at(second),
             by_us,
         };
+        let window = Some(ECHO_WINDOW);
         assert_eq!(
-            inbound_echo(change("anything", 500, true), &state),
+            inbound_echo(change("anything", 500, true), &state, window),
             Some(Echo::OriginMarker)
         );
         assert_eq!(
-            inbound_echo(change("+1 555 0100", 500, false), &state),
+            inbound_echo(change("+1 555 0100", 500, false), &state, window),
             Some(Echo::LastWritten)
         );
-        // Normalised by the CRM moments after our write.
+        // Normalised by the CRM moments after our write…
         assert_eq!(
-            inbound_echo(change("+15550100", 3, false), &state),
+            inbound_echo(change("+15550100", 3, false), &state, window),
             Some(Echo::Window)
+        );
+        // …unless the provider marks origins: then a quick edit by a person is real.
+        assert_eq!(
+            inbound_echo(change("+15550100", 3, false), &state, None),
+            None
         );
     }
 
@@ -136,15 +153,18 @@ mod tests {
             occurred_at: at(31),
             by_us: false,
         };
-        assert_eq!(inbound_echo(later, &state), None);
+        assert_eq!(inbound_echo(later, &state, Some(ECHO_WINDOW)), None);
         // Nor one reported as happening before our write.
         let before = InboundChange {
             value: Some("+1 555 0199"),
             occurred_at: at(0) - chrono::Duration::seconds(5),
             by_us: false,
         };
-        assert_eq!(inbound_echo(before, &state), None);
-        assert_eq!(inbound_echo(later, &FieldState::default()), None);
+        assert_eq!(inbound_echo(before, &state, Some(ECHO_WINDOW)), None);
+        assert_eq!(
+            inbound_echo(later, &FieldState::default(), Some(ECHO_WINDOW)),
+            None
+        );
     }
 
     #[test]

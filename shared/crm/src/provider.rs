@@ -124,6 +124,20 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// One field changed on the provider's side, as its push mechanism reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteChange {
+    /// The provider's id of the event, for de-duplication.
+    pub event_id: String,
+    /// The record's id at the provider.
+    pub object_id: String,
+    pub property: String,
+    pub value: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// The provider's origin marker says our app made it.
+    pub by_us: bool,
+}
+
 /// An email engagement recorded on the CRM contact. Opens and clicks are not engagements
 /// of their own in a CRM's model: they reach the contact as the engagement properties of
 /// the mapping (`penguinmails_last_opened`, …), which CRM workflows can act on.

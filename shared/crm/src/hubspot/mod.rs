@@ -15,6 +15,7 @@
 //! - Webhooks it sends are signed with v3 signatures ([`signature`]).
 
 pub mod signature;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
