@@ -93,6 +93,30 @@ pub(crate) async fn connect(s: &Setup, user: &str, portal: u64) {
         .unwrap();
 }
 
+/// The default mapping without our own properties, which a connection creates in
+/// HubSpot first (and the fake refuses until it has).
+pub(crate) fn standard_mapping() -> Vec<pm_crm::mapping::FieldMapping> {
+    pm_crm::mapping::hubspot_defaults()
+        .into_iter()
+        .filter(|m| !m.remote.starts_with("penguinmails_"))
+        .collect()
+}
+
+/// Pushes `ids` and checks that nothing needed sending: no call reached HubSpot.
+pub(crate) async fn assert_push_sends_nothing(s: &Setup, ids: &[uuid::Uuid]) {
+    use pm_integrations::push::{push_contacts, Pushed};
+    let calls = s.fake.calls();
+    let pushed = push_contacts(&s.connections, s.tenant, &standard_mapping(), ids)
+        .await
+        .unwrap();
+    let unchanged = Pushed {
+        unchanged: ids.len(),
+        ..Pushed::default()
+    };
+    assert_eq!(pushed, unchanged);
+    assert_eq!(s.fake.calls(), calls, "no call to HubSpot");
+}
+
 /// As if the access token were about to expire (the fake's, too).
 pub(crate) async fn near_expiry(s: &Setup) {
     let client = s.test.db.client().await.unwrap();

@@ -3,22 +3,15 @@
 //! own write coming back is dropped, a conflict goes by the field's rule.
 
 use pm_crm::hubspot::webhooks;
-use pm_crm::mapping::{hubspot_defaults, ConflictRule, FieldMapping};
+use pm_crm::mapping::{ConflictRule, FieldMapping};
 use pm_crm::provider::RemoteChange;
 use pm_integrations::pull::{apply_changes, Pulled};
-use pm_integrations::push::{push_contacts, Pushed};
+use pm_integrations::push::push_contacts;
 use pm_tests::hubspot::APP_ID;
 
-use crate::crm_connections::{connect, setup, Setup};
+use crate::crm_connections::{assert_push_sends_nothing, connect, setup, standard_mapping, Setup};
 
 const URL: &str = "https://app.penguinmails.example/api/v1/integrations/hubspot/webhooks";
-
-fn mapping() -> Vec<FieldMapping> {
-    hubspot_defaults()
-        .into_iter()
-        .filter(|m| !m.remote.starts_with("penguinmails_"))
-        .collect()
-}
 
 /// A contact of the tenant, pushed to HubSpot; (its id, its HubSpot id).
 async fn synced(
@@ -94,7 +87,7 @@ async fn updated_events(s: &Setup, id: uuid::Uuid) -> i64 {
 async fn a_hubspot_change_arrives_once_and_is_not_echoed_back() {
     let s = setup().await;
     connect(&s, "user-1", 7301).await;
-    let mapping = mapping();
+    let mapping = standard_mapping();
     let (id, object) = synced(&s, "in@example.com", "Ada", &mapping).await;
     s.fake
         .edit(7301, "in@example.com", &[("firstname", "Grace")]);
@@ -131,25 +124,14 @@ async fn a_hubspot_change_arrives_once_and_is_not_echoed_back() {
     assert_eq!(updated_events(&s, id).await, 1);
 
     // The outbound side sees the pulled value and does not send it back.
-    let calls = s.fake.calls();
-    let pushed = push_contacts(&s.connections, s.tenant, &mapping, &[id])
-        .await
-        .unwrap();
-    assert_eq!(
-        pushed,
-        Pushed {
-            unchanged: 1,
-            ..Pushed::default()
-        }
-    );
-    assert_eq!(s.fake.calls(), calls, "no echo");
+    assert_push_sends_nothing(&s, &[id]).await;
 }
 
 #[tokio::test]
 async fn our_own_write_coming_back_is_dropped() {
     let s = setup().await;
     connect(&s, "user-1", 7302).await;
-    let mapping = mapping();
+    let mapping = standard_mapping();
     let (id, object) = synced(&s, "echo@example.com", "Ada", &mapping).await;
     // HubSpot's own notice of our write: marked with our app id…
     let marked = change(&s, 7302, &object, "firstname", "Ada", true);
@@ -185,7 +167,7 @@ async fn a_conflict_goes_by_the_rule_and_an_unknown_record_waits_for_the_backfil
     let client = s.test.db.client().await.unwrap();
 
     // Newest wins (the default): both changed, HubSpot's change is the later one.
-    let newest = mapping();
+    let newest = standard_mapping();
     let (id, object) = synced(&s, "newest@example.com", "Ada", &newest).await;
     client
         .execute(
@@ -203,7 +185,7 @@ async fn a_conflict_goes_by_the_rule_and_an_unknown_record_waits_for_the_backfil
     assert_eq!(first_name(&s, id).await.as_deref(), Some("Remote"));
 
     // PenguinMails wins: ours stays, and the next push puts it back in HubSpot.
-    let ours: Vec<FieldMapping> = mapping()
+    let ours: Vec<FieldMapping> = standard_mapping()
         .into_iter()
         .map(|m| FieldMapping {
             conflict: ConflictRule::PenguinmailsWins,

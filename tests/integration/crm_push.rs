@@ -4,11 +4,12 @@
 //! ends with everything written once, and a revoked grant stops the push visibly.
 
 use pm_crm::echo::value_hash;
-use pm_crm::mapping::hubspot_defaults;
 use pm_integrations::connections::ConnectError;
 use pm_integrations::push::{push_contacts, PushError, Pushed};
 
-use crate::crm_connections::{connect, near_expiry, setup, Setup};
+use crate::crm_connections::{
+    assert_push_sends_nothing, connect, near_expiry, setup, standard_mapping, Setup,
+};
 
 /// `n` contacts of the setup's tenant; their ids.
 async fn contacts(s: &Setup, n: usize, prefix: &str) -> Vec<uuid::Uuid> {
@@ -32,15 +33,6 @@ async fn contacts(s: &Setup, n: usize, prefix: &str) -> Vec<uuid::Uuid> {
         ids.push(row.get(0));
     }
     ids
-}
-
-/// The defaults without our own properties, which a connection creates in HubSpot first
-/// (and the fake refuses until it has).
-fn standard_mapping() -> Vec<pm_crm::mapping::FieldMapping> {
-    hubspot_defaults()
-        .into_iter()
-        .filter(|m| !m.remote.starts_with("penguinmails_"))
-        .collect()
 }
 
 #[tokio::test]
@@ -163,18 +155,7 @@ async fn a_value_pulled_from_hubspot_is_not_pushed_back() {
         )
         .await
         .unwrap();
-    let calls = s.fake.calls();
-    let pushed = push_contacts(&s.connections, s.tenant, &mapping, &ids)
-        .await
-        .unwrap();
-    assert_eq!(
-        pushed,
-        Pushed {
-            unchanged: 1,
-            ..Pushed::default()
-        }
-    );
-    assert_eq!(s.fake.calls(), calls, "no echo to HubSpot");
+    assert_push_sends_nothing(&s, &ids).await;
 }
 
 #[tokio::test]

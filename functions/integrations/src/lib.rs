@@ -19,3 +19,4 @@
 pub mod connections;
 pub mod pull;
 pub mod push;
+pub mod sync_log;

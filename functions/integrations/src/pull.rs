@@ -14,6 +14,7 @@ use pm_store::{begin, commit, DbError};
 
 use crate::connections::Connections;
 use crate::push::LocalContact;
+use crate::sync_log::{self, Entry};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pulled {
@@ -238,19 +239,13 @@ async fn log(
     outcome: &str,
     detail: Option<&str>,
 ) -> Result<(), DbError> {
-    tx.execute(
-        "INSERT INTO crm_sync_log (tenant_id, provider, contact_id, external_id, direction, \
-           outcome, properties, detail) VALUES ($1, $2, $3, $4, 'pull', $5, $6, $7)",
-        &[
-            &tenant,
-            &provider,
-            &contact.id,
-            &change.object_id,
-            &outcome,
-            &vec![change.property.clone()],
-            &detail,
-        ],
-    )
-    .await?;
-    Ok(())
+    let entry = Entry {
+        direction: "pull",
+        contact: contact.id,
+        external_id: Some(&change.object_id),
+        outcome,
+        properties: std::slice::from_ref(&change.property),
+        detail,
+    };
+    sync_log::record(tx, tenant, provider, entry).await
 }

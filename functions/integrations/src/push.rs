@@ -16,6 +16,7 @@ use pm_store::DbError;
 use tokio_postgres::GenericClient;
 
 use crate::connections::{ConnectError, Connections};
+use crate::sync_log::{self, Entry};
 
 /// A contact as the sync reads it.
 #[derive(Debug, Clone)]
@@ -165,38 +166,6 @@ fn changes(
     out
 }
 
-/// One line of the per-record log.
-struct Entry<'a> {
-    contact: uuid::Uuid,
-    external_id: Option<&'a str>,
-    outcome: &'a str,
-    properties: &'a [String],
-    detail: Option<&'a str>,
-}
-
-async fn log(
-    db: &impl GenericClient,
-    tenant: TenantId,
-    provider: &str,
-    e: Entry<'_>,
-) -> Result<(), DbError> {
-    db.execute(
-        "INSERT INTO crm_sync_log (tenant_id, provider, contact_id, external_id, direction, \
-           outcome, properties, detail) VALUES ($1, $2, $3, $4, 'push', $5, $6, $7)",
-        &[
-            &tenant,
-            &provider,
-            &e.contact,
-            &e.external_id,
-            &e.outcome,
-            &e.properties,
-            &e.detail,
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
 /// Pushes these contacts of `tenant` through its connection, in the provider's batches.
 pub async fn push_contacts(
     connections: &Connections,
@@ -214,11 +183,12 @@ pub async fn push_contacts(
         let only_key = properties.keys().all(|k| k == "email");
         if only_key && external_id.is_some() {
             result.unchanged += 1;
-            log(
+            sync_log::record(
                 &**db,
                 tenant,
                 provider.id(),
                 Entry {
+                    direction: "push",
                     contact: contact.id,
                     external_id: external_id.as_deref(),
                     outcome: "unchanged",
@@ -289,11 +259,12 @@ pub async fn push_contacts(
                     } else {
                         result.updated += 1;
                     }
-                    log(
+                    sync_log::record(
                         &**db,
                         tenant,
                         provider.id(),
                         Entry {
+                            direction: "push",
                             contact: contact.id,
                             external_id: Some(&written.id),
                             outcome,
@@ -306,11 +277,12 @@ pub async fn push_contacts(
                 Err(e) if e.is_transient() => return Err(e.into()),
                 Err(e) => {
                     result.failed += 1;
-                    log(
+                    sync_log::record(
                         &**db,
                         tenant,
                         provider.id(),
                         Entry {
+                            direction: "push",
                             contact: contact.id,
                             external_id: None,
                             outcome: "failed",
