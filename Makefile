@@ -21,9 +21,10 @@ faults: venv postgres
 	$(CARGO) build -p pm-local -p pm-faults
 	PM_VENV=$(abspath $(VENV)) target/debug/pm-faults $(ARGS)
 
-# The reduced suite `make test` runs: the quick settings, the faults that settle within
-# seconds (the queue's outage waits out a 5-minute visibility timeout; `make faults`
-# has it, and the receiver faults the integration tests cover).
+# The reduced suite `make test` runs: the quick settings, one fault of each peer (two of
+# PostgreSQL and the secrets store, whose failures differ in kind). The rest (SQS down,
+# a receiver that hangs or is slow, SMTP unreachable) are in `make faults`; the queue
+# consumers' retries and the dispatcher's timeouts also have integration tests.
 CI_FAULTS := postgres-restarted,postgres-unreachable,secrets-stopped,secrets-slow,kv-stopped,process-killed,receiver-resets,smtp-stopped
 faults-ci: venv postgres
 	$(CARGO) build -p pm-local -p pm-faults
