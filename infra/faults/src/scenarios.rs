@@ -92,12 +92,15 @@ impl Fault {
 
     /// The most the system may take, once the load stops, to deliver every committed
     /// event. After a queue outage that is the queues' visibility timeout: a message
-    /// whose consumer failed while the queue was away comes back only then.
+    /// whose consumer failed while the queue was away comes back only then. After a
+    /// kill it is the events queue's: an event the dead fan-out had received reappears
+    /// after 180 s (a delivery the dead dispatcher held is requeued sooner).
     pub fn drain(self, timing: Timing) -> Duration {
+        use pm_ports::queue::catalog::{DELIVERIES_VISIBILITY, EVENTS_VISIBILITY};
+        let margin = Duration::from_secs(30);
         match self {
-            Fault::QueueStopped => timing
-                .drain
-                .max(pm_ports::queue::catalog::DELIVERIES_VISIBILITY + Duration::from_secs(30)),
+            Fault::QueueStopped => timing.drain.max(DELIVERIES_VISIBILITY + margin),
+            Fault::ProcessKilled => timing.drain.max(EVENTS_VISIBILITY + margin),
             _ => timing.drain,
         }
     }
