@@ -817,7 +817,7 @@ fn alarms_watch_the_outbox_lag_every_dlq_dispatcher_failures_and_5xx() {
         .filter(|(name, r)| r["Type"] == "AWS::SQS::Queue" && name.contains("Dlq"))
         .map(|(name, _)| name)
         .collect();
-    assert_eq!(dlqs.len(), 3, "{dlqs:?}");
+    assert_eq!(dlqs.len(), 4, "{dlqs:?}");
     for dlq in dlqs {
         let watched = alarms.iter().any(|(_, alarm)| {
             format!("{:?}", alarm["Properties"]["Dimensions"]).contains(dlq.as_str())

@@ -147,6 +147,9 @@ impl Local {
                     "VaultAddr" => vault.addr.clone(),
                     "StateTable" => self.table.clone(),
                     "PublicBaseUrl" => "https://api.example.test".into(),
+                    // HubSpot's app as the fake registers it; no call reaches it here.
+                    "HubSpotClientId" => pm_tests::hubspot::CLIENT_ID.into(),
+                    "HubSpotAppId" => pm_tests::hubspot::APP_ID.into(),
                     _ if name.starts_with("QUEUE_URL_") => self
                         .queues
                         .get(name)
@@ -503,6 +506,46 @@ fn check_http(name: &str, r: &Http, v: &BTreeMap<&'static str, String>) -> Resul
             r.body["status"] == "unknown_message",
             "an authenticated report of an unknown message",
         ),
+        "ListIntegrationsFunction" => (
+            200,
+            r.body["data"][0]["provider"] == "hubspot"
+                && r.body["data"][0]["status"] == "not_connected",
+            "HubSpot, not connected",
+        ),
+        "ConnectIntegrationFunction" => (
+            200,
+            r.body["authorize_url"].as_str().is_some_and(|u| {
+                u.starts_with("https://app.hubspot.com/oauth/authorize?")
+                    && u.contains(&format!("client_id={}", pm_tests::hubspot::CLIENT_ID))
+            }),
+            "HubSpot's authorization URL",
+        ),
+        // A state nobody started: refused before any call to HubSpot.
+        "CompleteIntegrationFunction" => (400, r.body["code"] == "invalid_state", "invalid_state"),
+        "DisconnectIntegrationFunction"
+        | "ResyncIntegrationFunction"
+        | "ReplayIntegrationFunction" => (409, r.body["code"] == "not_connected", "not_connected"),
+        "GetIntegrationMappingFunction" => (
+            200,
+            r.body["fields"][0]["remote"] == "email" && r.body["properties"].is_null(),
+            "the default mapping",
+        ),
+        "PutIntegrationMappingFunction" => (
+            200,
+            r.body["fields"].as_array().is_some_and(|f| f.len() == 4),
+            "the mapping saved",
+        ),
+        "ListIntegrationRunsFunction" | "ListIntegrationLogFunction" => (
+            200,
+            r.body["data"].as_array().is_some_and(|d| d.is_empty()),
+            "an empty list",
+        ),
+        // Authentic, about a portal no tenant connected: acknowledged, nothing applied.
+        "HubSpotWebhooksFunction" => (
+            200,
+            r.body["received"] == 1 && r.body["applied"] == 0,
+            "one event received",
+        ),
         _ => return Err("no expected answer for this function: add one to check_http".into()),
     };
     if r.status != status || !holds {
@@ -556,7 +599,7 @@ fn check(
                 "OutboxRelayFunction" => "relayed",
                 "WebhookRequeueFunction" => "requeued",
                 "ApiKeyHashSweeperFunction" => "deleted",
-                "EmailRequeueFunction" | "CampaignSchedulerFunction" => {
+                "EmailRequeueFunction" | "CampaignSchedulerFunction" | "CrmReconcileFunction" => {
                     return want(response.is_null(), &format!("answered {response}"));
                 }
                 _ => return Err("no expected answer for this schedule: add one to check".into()),
@@ -798,14 +841,43 @@ async fn fixtures(sys: &Sys, receiver: &Receiver) -> BTreeMap<&'static str, Stri
         v.insert(token, value);
     }
     v.insert("MAILGUN_TIMESTAMP", timestamp);
+    // The HubSpot app's client secret, which the integrations read at start; HubSpot's
+    // v3 signature over the event's body, fresh.
+    sys.running
+        .app
+        .secrets
+        .put(
+            pm_integrations::api::HUBSPOT_APP_SECRET_PATH,
+            &pm_ports::secrets::SecretData::new()
+                .with("client_secret", pm_tests::hubspot::CLIENT_SECRET),
+        )
+        .await
+        .unwrap();
+    let hubspot_ms = chrono::Utc::now().timestamp_millis().to_string();
+    v.insert(
+        "HUBSPOT_SIGNATURE",
+        pm_crm::hubspot::signature::signature(
+            pm_tests::hubspot::CLIENT_SECRET,
+            "POST",
+            "https://api.example.test/api/v1/integrations/hubspot/webhooks",
+            raw_body_of("HubSpotWebhooksFunction").as_bytes(),
+            &hubspot_ms,
+        ),
+    );
+    v.insert("HUBSPOT_TIMESTAMP", hubspot_ms);
     v
+}
+
+/// A function's event body as the file has it, byte for byte (what a signature covers).
+fn raw_body_of(function: &str) -> String {
+    let path = workspace_root().join(format!("events/{function}.json"));
+    let event: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["body"].as_str().unwrap().to_string()
 }
 
 /// The JSON body of a function's event, as the file has it.
 fn body_of(function: &str) -> Json {
-    let path = workspace_root().join(format!("events/{function}.json"));
-    let event: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    serde_json::from_str(event["body"].as_str().unwrap()).unwrap()
+    serde_json::from_str(&raw_body_of(function)).unwrap()
 }
 
 fn mailgun_signature(key: &str, timestamp: &str, token: &str) -> String {

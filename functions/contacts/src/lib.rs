@@ -22,11 +22,29 @@ pub async fn record_updated(
     tenant_id: pm_domain::TenantId,
     id: pm_domain::ContactId,
 ) -> Result<Option<Contact>, pm_store::DbError> {
+    record(tx, tenant_id, id, pm_domain::EventType::ContactUpdated).await
+}
+
+/// As [`record_updated`], for a contact other code created (a CRM backfill).
+pub async fn record_created(
+    tx: &pm_store::Transaction<'_>,
+    tenant_id: pm_domain::TenantId,
+    id: pm_domain::ContactId,
+) -> Result<Option<Contact>, pm_store::DbError> {
+    record(tx, tenant_id, id, pm_domain::EventType::ContactCreated).await
+}
+
+async fn record(
+    tx: &pm_store::Transaction<'_>,
+    tenant_id: pm_domain::TenantId,
+    id: pm_domain::ContactId,
+    event_type: pm_domain::EventType,
+) -> Result<Option<Contact>, pm_store::DbError> {
     let Some(contact) = store::get(tx, tenant_id, id).await? else {
         return Ok(None);
     };
     let data = serde_json::to_value(&contact).expect("contacts serialize");
-    pm_store::outbox::record(tx, tenant_id, pm_domain::EventType::ContactUpdated, &data).await?;
+    pm_store::outbox::record(tx, tenant_id, event_type, &data).await?;
     Ok(Some(contact))
 }
 

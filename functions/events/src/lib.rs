@@ -8,7 +8,7 @@
 //! webhook). One event the queue refuses (too large, or refused five times) is set
 //! aside with its error, and never holds back the events behind it.
 
-use pm_domain::{Event, EventId};
+use pm_domain::{CrmSyncMessage, Event, EventId, TenantId};
 use pm_ports::queue::{catalog, Queue, MAX_BATCH, MAX_BODY_BYTES};
 use pm_ports::PortError;
 use pm_store::{begin, commit, outbox, Db, DbError};
@@ -53,11 +53,11 @@ pub enum RelayError {
 
 /// Splits events into runs that each fit one `SendMessageBatch` request: at most
 /// [`MAX_BATCH`] messages and [`MAX_BODY_BYTES`] in all.
-fn batches(events: &[Event]) -> Vec<&[Event]> {
+fn batches<T>(events: &[T], encoded_len: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut runs = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, event) in events.iter().enumerate() {
-        let size = catalog::EVENTS.encode(event).len();
+        let size = encoded_len(event);
         if i > start && (i - start == MAX_BATCH || bytes + size > MAX_BODY_BYTES) {
             runs.push(&events[start..i]);
             (start, bytes) = (i, 0);
@@ -93,7 +93,8 @@ pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize
             sendable.push(event);
         }
     }
-    for run in batches(&sendable) {
+    let crm_tenants = crm_tenants(&*tx, &sendable).await?;
+    for run in batches(&sendable, |e| catalog::EVENTS.encode(e).len()) {
         let outcomes = catalog::EVENTS
             .send_batch_traced(queue, run, |event| event.trace_header.clone())
             .await?;
@@ -107,9 +108,62 @@ pub async fn relay_batch(db: &Db, queue: &dyn Queue, batch: i64) -> Result<usize
             }
         }
     }
+    send_to_crm(queue, &sendable, &published, &crm_tenants).await?;
     outbox::mark_published(&*tx, &published).await?;
     commit(tx).await?;
     Ok(claimed)
+}
+
+/// Of these events' tenants, those with a connected CRM (a small table, one query).
+async fn crm_tenants(
+    db: &impl tokio_postgres::GenericClient,
+    events: &[Event],
+) -> Result<Vec<TenantId>, DbError> {
+    let tenants: Vec<TenantId> = events
+        .iter()
+        .filter(|e| e.event_type.concerns_crm())
+        .map(|e| e.tenant_id)
+        .collect();
+    if tenants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query(
+            "SELECT DISTINCT tenant_id FROM crm_connections \
+             WHERE status = 'connected' AND tenant_id = ANY($1)",
+            &[&tenants],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The CRM sync worker's copy of the published events that concern a tenant's CRM. A
+/// queue failure rolls the batch back like the events queue's would (sent again next
+/// run: the worker's pending rows coalesce repeats); one refused copy is logged and
+/// left to the scheduled reconciliation, which finds what it missed.
+async fn send_to_crm(
+    queue: &dyn Queue,
+    events: &[Event],
+    published: &[EventId],
+    tenants: &[TenantId],
+) -> Result<(), PortError> {
+    let messages: Vec<CrmSyncMessage> = events
+        .iter()
+        .filter(|e| {
+            e.event_type.concerns_crm()
+                && tenants.contains(&e.tenant_id)
+                && published.contains(&e.id)
+        })
+        .map(|e| CrmSyncMessage::Event { event: e.clone() })
+        .collect();
+    for run in batches(&messages, |m| catalog::CRM_SYNC.encode(m).len()) {
+        for outcome in catalog::CRM_SYNC.send_batch(queue, run).await? {
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "the CRM sync queue refused an event; reconciliation will find its change");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Relays batches until the outbox is empty, `max_batches` ran, or `until` has come
@@ -161,11 +215,14 @@ mod tests {
     #[test]
     fn batches_hold_at_most_ten_events_and_fit_one_request() {
         let small: Vec<Event> = (0..25).map(|_| event(10)).collect();
-        let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
+        let sizes: Vec<usize> = batches(&small, |e| catalog::EVENTS.encode(e).len())
+            .iter()
+            .map(|b| b.len())
+            .collect();
         assert_eq!(sizes, [10, 10, 5]);
 
         let big: Vec<Event> = (0..5).map(|_| event(100 * 1024)).collect();
-        let runs = batches(&big);
+        let runs = batches(&big, |e| catalog::EVENTS.encode(e).len());
         assert_eq!(runs.iter().map(|b| b.len()).collect::<Vec<_>>(), [2, 2, 1]);
         for run in runs {
             let bytes: usize = run.iter().map(|e| catalog::EVENTS.encode(e).len()).sum();

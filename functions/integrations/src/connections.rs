@@ -12,15 +12,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use pm_config::Redacted;
 use pm_crm::governor::Governor;
 use pm_crm::oauth::{self, Pkce};
-use pm_crm::provider::{Provider, ProviderError, Session, Tokens};
+use pm_crm::provider::{PropertyInfo, Provider, ProviderError, Session, Tokens};
 use pm_domain::TenantId;
 use pm_ports::secrets::{SecretData, SecretStore};
 use pm_ports::PortError;
 use pm_store::{Db, DbError};
 use sha2::{Digest, Sha256};
+
+/// Properties the platform creates in a CRM carry this prefix, so they cannot collide
+/// with the account's own.
+pub const OWN_PROPERTY_PREFIX: &str = "penguinmails_";
+
+/// `penguinmails_last_opened` → `PenguinMails: last opened`.
+fn own_label(name: &str) -> String {
+    let rest = name
+        .trim_start_matches(OWN_PROPERTY_PREFIX)
+        .replace('_', " ");
+    format!("PenguinMails: {rest}")
+}
 
 /// An access token closer than this to its expiry is refreshed before use.
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -35,7 +48,7 @@ pub enum Status {
 }
 
 impl Status {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Status::Connected => "connected",
             Status::NeedsReauth => "needs_reauth",
@@ -380,6 +393,94 @@ impl Connections {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Runs `call` with a working access token of the tenant's connection; when the
+    /// provider refuses the token anyway (a 401: revoked early, clock skew), refreshes it
+    /// once and calls again. Every authenticated call of the sync goes through here.
+    pub async fn with_session<T, F>(
+        &self,
+        tenant: TenantId,
+        interactive: bool,
+        call: F,
+    ) -> Result<T, ConnectError>
+    where
+        F: for<'s> Fn(&'s dyn Provider, Session<'s>) -> BoxFuture<'s, Result<T, ProviderError>>,
+    {
+        let governor = self.governor(tenant);
+        let mut token = self.access_token(tenant).await?;
+        let mut retried = false;
+        loop {
+            let session = Session {
+                access_token: token.expose(),
+                governor: &governor,
+                interactive,
+            };
+            match call(self.provider.as_ref(), session).await {
+                Err(ProviderError::Unauthorized) if !retried => {
+                    self.token_refused(tenant).await?;
+                    token = self.access_token(tenant).await?;
+                    retried = true;
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Creates the properties of ours the tenant's mapping writes (`penguinmails_…`)
+    /// that the CRM does not have yet; how many it created.
+    pub async fn ensure_properties(
+        &self,
+        tenant: TenantId,
+        mappings: &[pm_crm::mapping::FieldMapping],
+    ) -> Result<usize, ConnectError> {
+        let ours: Vec<PropertyInfo> = mappings
+            .iter()
+            .filter(|m| m.remote.starts_with(OWN_PROPERTY_PREFIX) && m.direction.pushes())
+            .map(|m| PropertyInfo {
+                name: m.remote.clone(),
+                label: own_label(&m.remote),
+                kind: "string".into(),
+                read_only: false,
+            })
+            .collect();
+        if ours.is_empty() {
+            return Ok(0);
+        }
+        let existing = self
+            .with_session(tenant, true, |p, s| {
+                Box::pin(async move { p.contact_properties(&s).await })
+            })
+            .await?;
+        let mut created = 0;
+        for property in ours {
+            if existing.iter().any(|e| e.name == property.name) {
+                continue;
+            }
+            let made = self
+                .with_session(tenant, true, |p, s| {
+                    let property = property.clone();
+                    Box::pin(async move { p.create_contact_property(&s, &property).await })
+                })
+                .await?;
+            created += usize::from(made);
+        }
+        Ok(created)
+    }
+
+    /// The tenants connected to this provider account (HubSpot's portal): how a
+    /// provider's webhook, which names only the account, finds whom it concerns. Two
+    /// tenants may connect one account; each gets the change.
+    pub async fn tenants_of_account(&self, account_id: &str) -> Result<Vec<TenantId>, DbError> {
+        let client = self.db.client().await?;
+        let rows = client
+            .query(
+                "SELECT tenant_id FROM crm_connections \
+                 WHERE provider = $1 AND account_id = $2 AND status = 'connected'",
+                &[&self.provider.id(), &account_id],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// A call's answer said the access token is no good (a 401): marks it expired, so

@@ -32,7 +32,7 @@ pub struct Pulled {
 
 /// The column (or custom field) a pulled value goes to. The email is the key that
 /// matches records: a change of it is not pulled.
-fn column(field: &LocalField) -> Option<(&'static str, Option<String>)> {
+pub(crate) fn column(field: &LocalField) -> Option<(&'static str, Option<String>)> {
     match field {
         LocalField::FirstName => Some(("first_name", None)),
         LocalField::LastName => Some(("last_name", None)),
@@ -89,6 +89,7 @@ pub async fn apply_changes(
             status: record.get(7),
             custom_fields: record.get(8),
             updated_at: record.get(9),
+            engagement: Default::default(),
         };
         let mut fields: std::collections::BTreeMap<String, FieldState> =
             serde_json::from_value(record.get(1)).map_err(|e| DbError::Corrupt {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use pm_crm::echo::{outbound_echo, value_hash, FieldState};
 use pm_crm::mapping::{FieldMapping, LocalField};
-use pm_crm::provider::{ContactWrite, ProviderError, Session};
+use pm_crm::provider::{ContactWrite, ProviderError};
 use pm_domain::TenantId;
 use pm_store::DbError;
 use tokio_postgres::GenericClient;
@@ -30,6 +30,16 @@ pub struct LocalContact {
     pub status: String,
     pub custom_fields: serde_json::Value,
     pub updated_at: DateTime<Utc>,
+    pub engagement: Engagement,
+}
+
+/// What the email events say of a contact (`crm_engagement`), for the engagement
+/// properties CRM workflows act on.
+#[derive(Debug, Clone, Default)]
+pub struct Engagement {
+    pub last_opened_at: Option<DateTime<Utc>>,
+    pub last_replied_at: Option<DateTime<Utc>>,
+    pub campaign_status: Option<String>,
 }
 
 impl LocalContact {
@@ -45,10 +55,9 @@ impl LocalContact {
             LocalField::Tags => (!self.tags.is_empty()).then(|| self.tags.join(";")),
             LocalField::Status => Some(self.status.clone()),
             LocalField::Custom(name) => self.custom(name),
-            // Engagement comes from the email events, not the contact row.
-            LocalField::LastOpenedAt | LocalField::LastRepliedAt | LocalField::CampaignStatus => {
-                None
-            }
+            LocalField::LastOpenedAt => self.engagement.last_opened_at.map(|t| t.to_rfc3339()),
+            LocalField::LastRepliedAt => self.engagement.last_replied_at.map(|t| t.to_rfc3339()),
+            LocalField::CampaignStatus => self.engagement.campaign_status.clone(),
         }
     }
 
@@ -77,16 +86,34 @@ pub enum PushError {
     #[error("push failed for now: {0}")]
     Transient(String),
     #[error(transparent)]
-    Connection(#[from] ConnectError),
+    Connection(ConnectError),
     #[error(transparent)]
     Store(#[from] DbError),
 }
 
+impl PushError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PushError::Transient(_) => true,
+            PushError::Store(e) => e.is_unavailable(),
+            PushError::Connection(_) => false,
+        }
+    }
+}
+
 impl From<ProviderError> for PushError {
     fn from(e: ProviderError) -> Self {
+        ConnectError::Provider(e).into()
+    }
+}
+
+impl From<ConnectError> for PushError {
+    fn from(e: ConnectError) -> Self {
         match e {
-            e if e.is_transient() => PushError::Transient(e.to_string()),
-            e => PushError::Connection(ConnectError::Provider(e)),
+            ConnectError::Provider(e) if e.is_transient() => PushError::Transient(e.to_string()),
+            ConnectError::Store(e) => PushError::Store(e),
+            ConnectError::Secrets(e) if e.is_transient() => PushError::Transient(e.to_string()),
+            e => PushError::Connection(e),
         }
     }
 }
@@ -100,9 +127,11 @@ async fn load(
     let rows = db
         .query(
             "SELECT c.id, c.email, c.first_name, c.last_name, c.company, c.tags, c.status, \
-                    c.custom_fields, c.updated_at, s.external_id, s.field_state \
+                    c.custom_fields, c.updated_at, s.external_id, s.field_state, \
+                    g.last_opened_at, g.last_replied_at, g.campaign_status \
              FROM contacts c LEFT JOIN crm_sync_records s \
                ON s.tenant_id = c.tenant_id AND s.contact_id = c.id AND s.provider = $3 \
+             LEFT JOIN crm_engagement g ON g.tenant_id = c.tenant_id AND g.contact_id = c.id \
              WHERE c.tenant_id = $1 AND c.id = ANY($2) ORDER BY c.id",
             &[&tenant, &ids, &provider],
         )
@@ -128,6 +157,11 @@ async fn load(
                     status: r.get(6),
                     custom_fields: r.get(7),
                     updated_at: r.get(8),
+                    engagement: Engagement {
+                        last_opened_at: r.get(11),
+                        last_replied_at: r.get(12),
+                        campaign_status: r.get(13),
+                    },
                 },
                 r.get(9),
                 fields,
@@ -174,6 +208,8 @@ pub async fn push_contacts(
     ids: &[uuid::Uuid],
 ) -> Result<Pushed, PushError> {
     let provider = connections.provider();
+    // A pooled connection is held only between provider calls, never across one (which
+    // may wait on the rate limit, and needs a connection of its own for the token).
     let db = connections.db().client().await?;
     let loaded = load(&**db, tenant, provider.id(), ids).await?;
     let mut result = Pushed::default();
@@ -201,7 +237,7 @@ pub async fn push_contacts(
         }
         pending.push((contact, state, properties));
     }
-    let governor = connections.governor(tenant);
+    drop(db);
     for batch in pending.chunks(provider.capabilities().batch_size) {
         let writes: Vec<ContactWrite> = batch
             .iter()
@@ -210,23 +246,13 @@ pub async fn push_contacts(
                 properties: properties.clone(),
             })
             .collect();
-        let mut token = connections.access_token(tenant).await?;
-        let mut retried = false;
-        let outcomes = loop {
-            let session = Session {
-                access_token: token.expose(),
-                governor: &governor,
-                interactive: false,
-            };
-            match provider.write_contacts(&session, &writes).await {
-                Err(ProviderError::Unauthorized) if !retried => {
-                    connections.token_refused(tenant).await?;
-                    token = connections.access_token(tenant).await?;
-                    retried = true;
-                }
-                other => break other?,
-            }
-        };
+        let outcomes = connections
+            .with_session(tenant, false, |p, s| {
+                let writes = writes.clone();
+                Box::pin(async move { p.write_contacts(&s, &writes).await })
+            })
+            .await?;
+        let db = connections.db().client().await?;
         let now = Utc::now();
         for ((contact, state, properties), outcome) in batch.iter().zip(outcomes) {
             let names: Vec<String> = properties.keys().cloned().collect();

@@ -42,6 +42,9 @@ pub enum WorkerError {
     Queue(PortError),
     #[error("secrets: {0}")]
     Secrets(PortError),
+    /// A peer outside the platform (a CRM) is unavailable or asks us to slow down.
+    #[error("peer unavailable: {0}")]
+    Peer(String),
     /// A message that does not decode: it goes to the queue's DLQ after its retries.
     #[error("poison message: {0}")]
     Poison(String),

@@ -9,6 +9,7 @@ use pm_email_delivery::config::EmailConfig;
 use pm_email_delivery::sender::Sender;
 use pm_emails::campaign_sending::CampaignScheduler;
 use pm_emails::EmailsApi;
+use pm_integrations::api::{Integrations, IntegrationsApi};
 use pm_ports::kv::KeyValue;
 use pm_ports::queue::Queue;
 use pm_ports::secrets::SecretStore;
@@ -52,6 +53,8 @@ pub struct App {
     pub email_send_loops: usize,
     /// How long a due email waits for its queue message before the sweep re-sends one.
     pub email_requeue_after: std::time::Duration,
+    /// CRM integrations: the routes, the sync worker and its schedule.
+    pub integrations: Arc<IntegrationsApi>,
 }
 
 impl App {
@@ -100,6 +103,14 @@ impl App {
         let email_requeue_after = std::time::Duration::from_secs(
             deps.env().parsed_or("EMAIL_REQUEUE_AFTER_SECS", 60u64)?,
         );
+        let integrations = Arc::new(IntegrationsApi {
+            core: Arc::new(
+                Integrations::build(deps)
+                    .await
+                    .map_err(anyhow::Error::from_boxed)?,
+            ),
+            sessions: sessions.clone(),
+        });
         let session_signer = build::session_signer(deps)
             .await
             .map_err(anyhow::Error::from_boxed)?;
@@ -128,6 +139,7 @@ impl App {
             campaign_ticks: deps.env().parsed_or("CAMPAIGN_SCHEDULER_ENABLED", true)?,
             email_send_loops: deps.env().parsed_or("LOCAL_EMAIL_SEND_LOOPS", 2usize)?,
             email_requeue_after,
+            integrations,
             db,
             secrets,
             queue,

@@ -34,7 +34,15 @@ pub const CONSUMERS: &[Consumer] = &[
         function: "EmailSenderFunction",
         queues: || vec![catalog::EMAIL_SEND.name()],
     },
+    Consumer {
+        function: "CrmSyncFunction",
+        queues: || vec![catalog::CRM_SYNC.name()],
+    },
 ];
+
+/// Loops on the CRM sync queue: a connection's work is serialised by its leases, so two
+/// loops let two connections sync at once.
+const CRM_SYNC_LOOPS: usize = 2;
 
 /// Loops per delivery queue: each handles up to ten messages at a time.
 const DISPATCH_LOOPS: usize = 4;
@@ -100,6 +108,28 @@ pub fn spawn_all(app: &App, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>>
                 |message| {
                     let sender = &app.sender;
                     async move { sender.handle(message).await.map(|_| ()) }
+                },
+                stop,
+            )
+            .await
+        }));
+    }
+    for _ in 0..CRM_SYNC_LOOPS {
+        let (app, stop) = (app.clone(), stop.clone());
+        handles.push(tokio::spawn(async move {
+            driver::consume(
+                app.queue.as_ref(),
+                catalog::CRM_SYNC,
+                |message| {
+                    let core = &app.integrations.core;
+                    async move {
+                        pm_integrations::worker::handle(
+                            core,
+                            message,
+                            pm_integrations::worker::STEP_BUDGET,
+                        )
+                        .await
+                    }
                 },
                 stop,
             )

@@ -84,6 +84,19 @@ pub const SCHEDULES: &[Schedule] = &[
         },
     },
     Schedule {
+        name: "crm-reconcile",
+        function: "CrmReconcileFunction",
+        every: Duration::from_secs(30),
+        job: |app| {
+            Box::pin(async move {
+                pm_integrations::worker::schedule(&app.integrations.core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    },
+    Schedule {
         name: "api-key-hash-sweeper",
         function: "ApiKeyHashSweeperFunction",
         every: Duration::from_secs(10),

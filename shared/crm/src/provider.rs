@@ -204,7 +204,11 @@ pub struct Session<'a> {
 pub trait Provider: Send + Sync {
     /// `hubspot`, `salesforce`, …: the path segment and the stored name.
     fn id(&self) -> &'static str;
+    /// How people name it: `HubSpot`.
+    fn name(&self) -> &'static str;
     fn capabilities(&self) -> Capabilities;
+    /// The mapping a new connection starts with.
+    fn default_mapping(&self) -> Vec<crate::mapping::FieldMapping>;
 
     /// Where to send the customer to grant access.
     fn authorize_url(

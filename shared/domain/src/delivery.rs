@@ -19,3 +19,19 @@ pub struct DeliveryMessage {
 pub struct EmailSendMessage {
     pub email_id: crate::EmailId,
 }
+
+/// Work for the CRM sync worker. The work itself waits in PostgreSQL (contacts to push,
+/// runs with their cursors), so a duplicate or lost message costs nothing but time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CrmSyncMessage {
+    /// A contact or email event of a tenant with a CRM connection, from the outbox.
+    Event { event: crate::Event },
+    /// "This connection has work": contacts waiting, or a run to go on with.
+    Work {
+        tenant_id: crate::TenantId,
+        provider: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<uuid::Uuid>,
+    },
+}

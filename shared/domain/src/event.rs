@@ -36,6 +36,22 @@ crate::string_enum! {
 }
 
 impl EventType {
+    /// Events a CRM connection syncs: contact changes go to the CRM record, email events
+    /// become its activity and engagement properties.
+    pub fn concerns_crm(self) -> bool {
+        matches!(
+            self,
+            EventType::ContactCreated
+                | EventType::ContactUpdated
+                | EventType::EmailSent
+                | EventType::EmailOpened
+                | EventType::EmailClicked
+                | EventType::EmailReplied
+                | EventType::EmailBounced
+                | EventType::EmailUnsubscribed
+        )
+    }
+
     /// One line for the catalog (`GET /api/v1/webhooks/event-types`).
     pub fn description(self) -> &'static str {
         match self {

@@ -18,7 +18,7 @@ mod scope;
 pub mod senders;
 pub mod trace;
 
-pub use delivery::{DeliveryMessage, EmailSendMessage};
+pub use delivery::{CrmSyncMessage, DeliveryMessage, EmailSendMessage};
 pub use enums::UnknownName;
 pub use event::{Event, EventType, FilterAttributes};
 pub use ids::*;

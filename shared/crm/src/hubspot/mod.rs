@@ -246,8 +246,16 @@ impl Provider for HubSpot {
         ID
     }
 
+    fn name(&self) -> &'static str {
+        "HubSpot"
+    }
+
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    fn default_mapping(&self) -> Vec<crate::mapping::FieldMapping> {
+        crate::mapping::hubspot_defaults()
     }
 
     fn authorize_url(&self, redirect_uri: &str, state: &str, _pkce: Option<&str>) -> String {

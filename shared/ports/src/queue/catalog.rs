@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pm_domain::{DeliveryMessage, EmailSendMessage, Event};
+use pm_domain::{CrmSyncMessage, DeliveryMessage, EmailSendMessage, Event};
 
 use super::{QueueSpec, Topic};
 
@@ -27,6 +27,10 @@ pub const DELIVERIES_DLQ: &str = "deliveries-dlq";
 pub const EMAIL_SEND_DLQ: &str = "email-send-dlq";
 /// Emails accepted by the API or a campaign, waiting for the sender.
 pub const EMAIL_SEND: Topic<EmailSendMessage> = Topic::new("email-send");
+/// The CRM sync worker's: the outbox's contact and email events of tenants with a CRM
+/// connection (the relay sends them here beside [`EVENTS`]), and nudges to go on with work.
+pub const CRM_SYNC: Topic<CrmSyncMessage> = Topic::new("crm-sync");
+pub const CRM_SYNC_DLQ: &str = "crm-sync-dlq";
 
 /// The consumers' Lambda timeouts (template.yaml) and their queues' visibility timeouts:
 /// at least six times the consumer's (AWS's advice), so a message is not handed to a
@@ -34,11 +38,14 @@ pub const EMAIL_SEND: Topic<EmailSendMessage> = Topic::new("email-send");
 pub const FAN_OUT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DISPATCHER_TIMEOUT: Duration = Duration::from_secs(45);
 pub const SENDER_TIMEOUT: Duration = Duration::from_secs(45);
+/// A CRM sync step may wait on the provider's rate limit: its worker gets longer.
+pub const CRM_SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 /// A message a consumer failed (or whose consumer died) comes back after this: the
 /// longest a queue outage can delay an event or a delivery once the queue is back.
 pub const EVENTS_VISIBILITY: Duration = Duration::from_secs(180);
 pub const DELIVERIES_VISIBILITY: Duration = Duration::from_secs(300);
 const EMAIL_SEND_VISIBILITY: Duration = Duration::from_secs(300);
+pub const CRM_SYNC_VISIBILITY: Duration = Duration::from_secs(720);
 
 pub fn all() -> Vec<QueueSpec> {
     let mut specs = vec![
@@ -48,6 +55,8 @@ pub fn all() -> Vec<QueueSpec> {
         QueueSpec::new(EVENTS_DLQ),
         QueueSpec::new(DELIVERIES_DLQ),
         QueueSpec::new(EMAIL_SEND_DLQ),
+        QueueSpec::new(CRM_SYNC.name()).visibility_timeout(CRM_SYNC_VISIBILITY),
+        QueueSpec::new(CRM_SYNC_DLQ),
     ];
     specs.extend(DELIVERY_RETRIES.iter().map(|(topic, secs)| {
         QueueSpec::new(topic.name())
@@ -77,6 +86,7 @@ mod tests {
         assert!(EVENTS_VISIBILITY >= FAN_OUT_TIMEOUT * 6);
         assert!(DELIVERIES_VISIBILITY >= DISPATCHER_TIMEOUT * 6);
         assert!(EMAIL_SEND_VISIBILITY >= SENDER_TIMEOUT * 6);
+        assert!(CRM_SYNC_VISIBILITY >= CRM_SYNC_TIMEOUT * 6);
     }
 
     #[test]

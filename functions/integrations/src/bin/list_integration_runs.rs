@@ -1,0 +1,12 @@
+//! GET /api/v1/platform/integrations/{provider}/runs
+
+use pm_integrations::api::IntegrationsApi;
+use pm_runtime::{telemetry, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let deps = Deps::from_process();
+    let api = IntegrationsApi::build(&deps).await?;
+    pm_http::lambda::run(|req, _| pm_integrations::api::list_runs(req, &api)).await
+}
