@@ -11,6 +11,7 @@ mod campaign_sending;
 mod campaigns;
 mod consistency;
 mod contacts;
+mod crm_backfill;
 mod crm_connections;
 mod crm_hubspot;
 mod crm_pull;

@@ -66,6 +66,8 @@ struct AccessToken {
 #[derive(Default)]
 struct Portal {
     contacts: BTreeMap<u64, Contact>,
+    /// Lower-cased email to id: HubSpot's unique `email` property.
+    by_email: BTreeMap<String, u64>,
     custom_properties: Vec<String>,
     emails: Vec<Value>,
     next_id: u64,
@@ -233,6 +235,19 @@ impl FakeHubSpot {
             .unwrap_or_default()
     }
 
+    /// Contacts already in HubSpot (an account's existing CRM data), in one go.
+    pub fn seed(&self, portal: u64, contacts: &[(String, Vec<(&str, String)>)]) {
+        let mut state = self.state.lock().unwrap();
+        let portal = state.portals.entry(portal).or_default();
+        for (email, properties) in contacts {
+            let properties = properties
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            upsert(portal, email, properties);
+        }
+    }
+
     /// A person edits a contact in HubSpot; returns its id.
     pub fn edit(&self, portal: u64, email: &str, properties: &[(&str, &str)]) -> String {
         let mut state = self.state.lock().unwrap();
@@ -299,15 +314,7 @@ fn rand_id() -> u64 {
 /// Creates or updates the contact with this email; (id, created).
 fn upsert(portal: &mut Portal, email: &str, properties: BTreeMap<String, String>) -> (u64, bool) {
     let email = email.to_ascii_lowercase();
-    let existing = portal
-        .contacts
-        .iter()
-        .find(|(_, c)| {
-            c.properties
-                .get("email")
-                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
-        })
-        .map(|(id, _)| *id);
+    let existing = portal.by_email.get(&email).copied();
     let now = chrono::Utc::now();
     match existing {
         Some(id) => {
@@ -320,8 +327,9 @@ fn upsert(portal: &mut Portal, email: &str, properties: BTreeMap<String, String>
             portal.next_id += 1;
             let id = 1000 + portal.next_id;
             let mut all = properties;
-            all.insert("email".into(), email);
+            all.insert("email".into(), email.clone());
             all.insert("hs_object_id".into(), id.to_string());
+            portal.by_email.insert(email, id);
             portal.contacts.insert(
                 id,
                 Contact {

@@ -199,7 +199,16 @@ pub fn decide(
         (remote.value, local.value)
     };
     if is_empty(winner) && !is_empty(loser) && !mapping.empty_overwrites {
-        return Decision::Nothing;
+        if agreed.is_some() {
+            // A side cleared a value both held: the other keeps it.
+            return Decision::Nothing;
+        }
+        // Never synced: the empty side had nothing to lose, and the filled one fills it.
+        return match push_wins {
+            true if mapping.direction.pulls() => Decision::Pull(loser.map(str::to_string)),
+            false if mapping.direction.pushes() => Decision::Push(loser.unwrap_or("").to_string()),
+            _ => Decision::Nothing,
+        };
     }
     match push_wins {
         true if mapping.direction.pushes() => Decision::Push(winner.unwrap_or("").to_string()),
@@ -298,6 +307,42 @@ mod tests {
         );
         assert_eq!(
             decide(&m, side(Some(" a "), None), side(Some("a"), None), None),
+            Decision::Nothing
+        );
+    }
+
+    #[test]
+    fn on_a_first_sync_the_filled_side_fills_the_empty_one_whoever_is_newer() {
+        let m = field(Direction::Both, ConflictRule::NewestWins);
+        // Ours is newer but empty: the CRM's value comes here.
+        assert_eq!(
+            decide(
+                &m,
+                side(None, Some(9)),
+                side(Some("+1 555 0100"), Some(1)),
+                None
+            ),
+            Decision::Pull(Some("+1 555 0100".into()))
+        );
+        // Theirs is newer but empty: ours goes there.
+        assert_eq!(
+            decide(
+                &m,
+                side(Some("+1 555 0100"), Some(1)),
+                side(Some(" "), Some(9)),
+                None
+            ),
+            Decision::Push("+1 555 0100".into())
+        );
+        // A field only pushed is not filled from the CRM.
+        let push_only = field(Direction::Push, ConflictRule::NewestWins);
+        assert_eq!(
+            decide(
+                &push_only,
+                side(None, Some(9)),
+                side(Some("x"), Some(1)),
+                None
+            ),
             Decision::Nothing
         );
     }

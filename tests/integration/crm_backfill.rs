@@ -1,0 +1,256 @@
+//! The first sync of a connection, both ways, at the issue's scale: 10,000 contacts
+//! (most only here, many only in HubSpot, some on both sides), within HubSpot's rate
+//! limit, interrupted twice (a stop between pages, a 429 storm) and resumed from its
+//! cursor, ending with every contact on both sides once. Then a reconciliation finds
+//! the drift a missed webhook left behind. HubSpot is the fake built from its API
+//! reference (tests/support/hubspot.rs).
+
+use std::time::{Duration, Instant};
+
+use pm_integrations::runs::{self, Kind, Run};
+
+use crate::crm_connections::{connect, setup, Setup};
+
+const PORTAL: u64 = 7301;
+const ONLY_HERE: usize = 5_900;
+const ONLY_THERE: usize = 3_900;
+const BOTH: usize = 200;
+
+async fn seed_here(s: &Setup) {
+    let client = s.test.db.client().await.unwrap();
+    client
+        .execute(
+            "INSERT INTO contacts (tenant_id, email, first_name, company) \
+             SELECT $1, 'here' || i || '@example.com', 'Here' || i, 'Acme' FROM generate_series(1, $2) i",
+            &[&s.tenant, &(ONLY_HERE as i32)],
+        )
+        .await
+        .unwrap();
+    // On both sides, changed here more recently than there (newest wins by default).
+    client
+        .execute(
+            "INSERT INTO contacts (tenant_id, email, first_name, last_name, updated_at) \
+             SELECT $1, 'both' || i || '@example.com', 'Local' || i, NULL, now() + interval '1 hour' \
+             FROM generate_series(1, $2) i",
+            &[&s.tenant, &(BOTH as i32)],
+        )
+        .await
+        .unwrap();
+}
+
+fn seed_there(s: &Setup) {
+    let mut there: Vec<(String, Vec<(&str, String)>)> = (1..=ONLY_THERE)
+        .map(|i| {
+            (
+                format!("there{i}@example.com"),
+                vec![
+                    ("firstname", format!("There{i}")),
+                    ("lastname", "Remote".to_string()),
+                ],
+            )
+        })
+        .collect();
+    // Their last names are only there: pulled into the empty field here.
+    there.extend((1..=BOTH).map(|i| {
+        (
+            format!("both{i}@example.com"),
+            vec![
+                ("firstname", format!("Remote{i}")),
+                ("lastname", format!("Both{i}")),
+            ],
+        )
+    }));
+    s.fake.seed(PORTAL, &there);
+}
+
+async fn run_of(s: &Setup, id: uuid::Uuid) -> Run {
+    let client = s.test.db.client().await.unwrap();
+    runs::get(&**client, s.tenant, "hubspot", id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Steps the run until it is done, as the worker's chain of messages would; a
+/// transient failure (a 429) is retried as the queue would retry the message.
+async fn finish(s: &Setup, id: uuid::Uuid) -> Run {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the run did not finish in 10 minutes"
+        );
+        let until = Instant::now() + Duration::from_secs(30);
+        match runs::step(&s.connections, s.tenant, id, until, None).await {
+            Ok(Some(run)) if !run.running() => return run,
+            Ok(_) => {}
+            Err(e) => {
+                assert!(e.is_transient(), "{e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn count(s: &Setup, sql: &str) -> i64 {
+    let client = s.test.db.client().await.unwrap();
+    client.query_one(sql, &[&s.tenant]).await.unwrap().get(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backfill_of_10000_contacts_goes_both_ways_within_the_rate_limit_and_resumes() {
+    let s = setup().await;
+    connect(&s, "user-1", PORTAL).await;
+    let mapping = pm_crm::mapping::hubspot_defaults();
+    s.connections
+        .ensure_properties(s.tenant, &mapping)
+        .await
+        .unwrap();
+    seed_here(&s).await;
+    seed_there(&s);
+
+    let run = {
+        let client = s.test.db.client().await.unwrap();
+        runs::start(&**client, s.tenant, "hubspot", Kind::Backfill)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    // One run at a time.
+    {
+        let client = s.test.db.client().await.unwrap();
+        let again = runs::start(&**client, s.tenant, "hubspot", Kind::Reconcile)
+            .await
+            .unwrap();
+        assert_eq!(again.unwrap_err().0.id, run.id);
+    }
+
+    // Interrupted after 12 pages (as a worker stopped at its deadline, or killed).
+    let stopped = runs::step(&s.connections, s.tenant, run.id, far(), Some(12))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stopped.running());
+    assert_eq!((stopped.phase.as_str(), stopped.pulled), ("pull", 1_200));
+
+    // A 429 storm mid-run: the step gives up for now, keeping its place.
+    s.fake.storm(3, Some(1));
+    let stormed = runs::step(&s.connections, s.tenant, run.id, far(), None).await;
+    assert!(stormed.is_err_and(|e| e.is_transient()));
+    let kept = run_of(&s, run.id).await;
+    assert_eq!((kept.pulled, kept.status.as_str()), (1_200, "running"));
+    assert!(kept.last_error.is_some());
+
+    let done = finish(&s, run.id).await;
+    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.phase, "done");
+    // Each page counted once: a page done twice would count its records twice.
+    assert_eq!(done.pulled as usize, ONLY_THERE + BOTH);
+    assert_eq!(done.created_here as usize, ONLY_THERE);
+    assert_eq!(done.failed, 0);
+    assert!(done.finished_at.is_some() && done.last_error.is_none());
+
+    // Every contact on both sides, once.
+    let total = ONLY_HERE + ONLY_THERE + BOTH;
+    let remote = s.fake.contacts(PORTAL);
+    assert_eq!(remote.len(), total);
+    let mut emails: Vec<&str> = remote
+        .iter()
+        .map(|c| c.properties["email"].as_str())
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    assert_eq!(emails.len(), total, "no duplicate in HubSpot");
+    assert_eq!(
+        count(&s, "SELECT count(*) FROM contacts WHERE tenant_id = $1").await as usize,
+        total
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(DISTINCT external_id) FROM crm_sync_records WHERE tenant_id = $1"
+        )
+        .await as usize,
+        total
+    );
+    // Within HubSpot's 110 requests per rolling 10 s, storm or not.
+    assert!(
+        s.fake.peak_calls(PORTAL) <= 110,
+        "{}",
+        s.fake.peak_calls(PORTAL)
+    );
+
+    // Values went each way by the mapping: ours out, theirs in, the newer one on conflict,
+    // and nothing filled blanked by an empty value.
+    let by_email = |email: &str| {
+        remote
+            .iter()
+            .find(|c| c.properties["email"] == email)
+            .unwrap()
+            .clone()
+    };
+    let here7 = by_email("here7@example.com");
+    assert_eq!(here7.properties["firstname"], "Here7");
+    assert_eq!(here7.properties["penguinmails_status"], "subscribed");
+    let client = s.test.db.client().await.unwrap();
+    let there9 = client
+        .query_one(
+            "SELECT first_name, last_name FROM contacts WHERE tenant_id = $1 AND email = 'there9@example.com'",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (there9.get::<_, String>(0), there9.get::<_, String>(1)),
+        ("There9".into(), "Remote".into())
+    );
+    let both3 = client
+        .query_one(
+            "SELECT first_name, last_name FROM contacts WHERE tenant_id = $1 AND email = 'both3@example.com'",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap();
+    assert_eq!(both3.get::<_, String>(0), "Local3", "ours is newer");
+    assert_eq!(both3.get::<_, String>(1), "Both3", "filled from HubSpot");
+    assert_eq!(
+        by_email("both3@example.com").properties["firstname"],
+        "Local3"
+    );
+
+    // Drift: a change in HubSpot whose webhook never came; a reconciliation finds it.
+    s.fake
+        .edit(PORTAL, "there9@example.com", &[("firstname", "Renamed")]);
+    let reconcile = {
+        let client = s.test.db.client().await.unwrap();
+        runs::start(&**client, s.tenant, "hubspot", Kind::Reconcile)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let calls = s.fake.calls();
+    let reconciled = finish(&s, reconcile.id).await;
+    assert_eq!(reconciled.status, "completed");
+    assert_eq!(reconciled.drift, 1, "{reconciled:?}");
+    assert_eq!(reconciled.created_here, 0);
+    let renamed: String = client
+        .query_one(
+            "SELECT first_name FROM contacts WHERE tenant_id = $1 AND email = 'there9@example.com'",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(renamed, "Renamed");
+    // Reading every record costs its pages; nothing unchanged was written back.
+    let pages = total.div_ceil(100);
+    assert!(
+        s.fake.calls() - calls <= pages + 2,
+        "{} calls",
+        s.fake.calls() - calls
+    );
+}
+
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(600)
+}
