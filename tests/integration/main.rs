@@ -16,6 +16,7 @@ mod crm_connections;
 mod crm_hubspot;
 mod crm_pull;
 mod crm_push;
+mod crm_sync;
 mod dashboard;
 mod database_tls;
 mod deploy_setup;
