@@ -35,6 +35,7 @@ const GUIDES = [
   "idempotency",
   "webhooks",
   "sending-email",
+  "crm-sync",
   "best-practices",
   "changelog",
 ];

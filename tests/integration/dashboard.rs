@@ -303,7 +303,7 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
 
     assert_eq!(seen["violations"], serde_json::json!([]), "axe-core");
     let pages = seen["pages_checked"].as_u64().unwrap();
-    assert!(pages >= 17, "every page and dialog checked: {pages}");
+    assert!(pages >= 18, "every page and dialog checked: {pages}");
     let screenshots = std::fs::read_dir(&out).unwrap().count() as u64;
     assert_eq!(screenshots, pages * 3, "three widths a page");
     for (step, expected) in [
@@ -315,6 +315,7 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
         ("revoked_key", 401.into()),
         ("disabled", Value::Bool(true)),
         ("deleted", Value::Bool(true)),
+        ("integrations", Value::Bool(true)),
         ("expired_to_sign_in", Value::Bool(true)),
     ] {
         assert_eq!(seen[step], expected, "{step}: {seen}");

@@ -3,7 +3,7 @@
 // it, call the API with it and see the call in its usage; regenerate; revoke and see the
 // old key refused; create a webhook to a local receiver, send a test, see its delivery
 // and status in the log, replay it, rotate the secret (and see a contact created through
-// the API delivered after it), disable, delete; an ended session goes back to sign-in. Every page is photographed at 390, 820 and 1440 px and checked with axe-core.
+// the API delivered after it), disable, delete; see the integrations page; an ended session goes back to sign-in. Every page is photographed at 390, 820 and 1440 px and checked with axe-core.
 //   node e2e/run.mjs BASE_URL SIGN_IN_URL RECEIVER_URL API_KEY OUT_DIR
 // Prints one JSON line of what it saw; exits non-zero on the first thing that fails.
 import { mkdirSync, readFileSync } from "node:fs";
@@ -322,6 +322,18 @@ try {
   await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
   await page.getByText("Add your first webhook").waitFor();
   seen.deleted = true;
+
+  // The integrations page: each CRM and its state (this system has no CRM app registered,
+  // so HubSpot says it is not available here and offers nothing to press).
+  await page.getByRole("link", { name: "Integrations" }).click();
+  await page.getByRole("heading", { name: "Integrations", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: /HubSpot/ }).waitFor();
+  await page.getByText("Not available here").waitFor();
+  await capture(page, "integrations");
+  // Reached without a code (not from the CRM): it says so, and calls nothing.
+  await page.goto(`${base}/dashboard/integrations/hubspot/callback`);
+  await page.getByText("This page is reached from the CRM").waitFor();
+  seen.integrations = true;
 
   // A session that ends while the page is open sends its user back to sign in.
   await context.clearCookies();

@@ -18,6 +18,13 @@ const WebhookDetailPage = lazy(() =>
   import("./pages/webhooks/WebhookDetailPage").then((m) => ({ default: m.WebhookDetailPage })),
 );
 
+const IntegrationsPage = lazy(() =>
+  import("./pages/integrations/IntegrationsPage").then((m) => ({ default: m.IntegrationsPage })),
+);
+const IntegrationCallbackPage = lazy(() =>
+  import("./pages/integrations/IntegrationCallbackPage").then((m) => ({ default: m.IntegrationCallbackPage })),
+);
+
 /** A page's chunk, loading; if it fails to load or render, a way out instead of a blank app. */
 function Lazy() {
   const { pathname } = useLocation();
@@ -59,6 +66,8 @@ export function AppRoutes() {
           <Route path="/settings/developers/api-keys/:id" element={<ApiKeyDetailPage />} />
           <Route path="/settings/webhooks" element={<WebhooksPage />} />
           <Route path="/settings/webhooks/:id" element={<WebhookDetailPage />} />
+          <Route path="/settings/integrations" element={<IntegrationsPage />} />
+          <Route path="/integrations/:provider/callback" element={<IntegrationCallbackPage />} />
         </Route>
         <Route path="*" element={<Navigate to="/settings/developers/api-keys" replace />} />
       </Route>

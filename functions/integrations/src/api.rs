@@ -387,10 +387,11 @@ pub async fn complete(req: Request, api: &IntegrationsApi) -> Result<Response<Bo
         let client = api.core.db.client().await?;
         mappings::load(&**client, tenant, connections.provider()).await?
     };
-    connections
-        .ensure_properties(tenant, &mapping)
-        .await
-        .map_err(connect_error)?;
+    // Connected whatever happens next (the state is spent): a failure here is retried by
+    // the backfill, which makes sure of our properties before it pushes.
+    if let Err(e) = connections.ensure_properties(tenant, &mapping).await {
+        tracing::warn!(%tenant, provider, error = %e, "our CRM properties were not created yet; the backfill retries");
+    }
     let run = {
         let client = api.core.db.client().await?;
         match runs::start(&**client, tenant, provider, Kind::Backfill).await? {

@@ -20,11 +20,26 @@ use crate::pull::{apply_changes, Pulled};
 /// The most events one request may carry (HubSpot sends at most 100).
 pub const MAX_EVENTS: usize = 1000;
 
+fn unsigned(detail: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        Code::InvalidSignature,
+        "Invalid signature",
+        detail,
+    )
+}
+
 pub async fn hubspot(req: Request, core: &Integrations) -> Result<Response<Body>, ApiError> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    // Unsigned is unsigned, whether or not this deployment has a HubSpot app.
+    if header(signature::HEADER_SIGNATURE).is_none()
+        || header(signature::HEADER_TIMESTAMP).is_none()
+    {
+        return Err(unsigned(signature::SignatureError::Missing.to_string()));
+    }
     let Some(app) = &core.hubspot else {
         return Err(ApiError::not_found("no HubSpot app is registered here"));
     };
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let path = req
         .uri()
         .path_and_query()
@@ -41,12 +56,7 @@ pub async fn hubspot(req: Request, core: &Integrations) -> Result<Response<Body>
         header(signature::HEADER_TIMESTAMP),
         chrono::Utc::now(),
     ) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            Code::InvalidSignature,
-            "Invalid signature",
-            e.to_string(),
-        ));
+        return Err(unsigned(e.to_string()));
     }
     let events = webhooks::parse(body).map_err(|e| ApiError::invalid_json(e.to_string()))?;
     if events.len() > MAX_EVENTS {

@@ -502,6 +502,10 @@ async fn push_page(
     position: Position,
     reconcile: bool,
 ) -> Result<(), PushError> {
+    if position.push_cursor.is_none() {
+        // The properties of ours the pushes write exist before the first of them.
+        connections.ensure_properties(tenant, mapping).await?;
+    }
     let batch = connections.provider().capabilities().batch_size as i64;
     let ids: Vec<uuid::Uuid> = {
         let client = connections.db().client().await?;

@@ -24,6 +24,7 @@ export function Layout() {
         <nav aria-label="Settings">
           <NavLink to="/settings/developers/api-keys">API keys</NavLink>
           <NavLink to="/settings/webhooks">Webhooks</NavLink>
+          <NavLink to="/settings/integrations">Integrations</NavLink>
           <a href="/api/docs/">API docs</a>
         </nav>
         <div className="account">
