@@ -324,9 +324,11 @@ async fn hubspot_syncs_end_to_end_through_the_routes_the_outbox_and_the_queue() 
                 EventType::EmailOpened,
                 json!({"opened_at": "2026-12-07T10:05:00Z"}),
             ),
+            // Reported at the same instant as the open (providers report whole seconds):
+            // the later stage stands, whichever the worker sees last.
             (
                 EventType::EmailReplied,
-                json!({"replied_at": "2026-12-07T11:00:00Z"}),
+                json!({"replied_at": "2026-12-07T10:05:00Z"}),
             ),
         ] {
             let mut data = json!({

@@ -38,6 +38,17 @@ fn activity_kind(t: EventType) -> Option<ActivityKind> {
     }
 }
 
+/// The campaign statuses in the order an email goes through them: of two at the same
+/// instant, the later stage stands.
+const STAGES: [&str; 6] = [
+    "sent",
+    "opened",
+    "clicked",
+    "replied",
+    "bounced",
+    "unsubscribed",
+];
+
 /// What an email event makes of the contact's campaign status.
 fn campaign_status(t: EventType) -> Option<&'static str> {
     match t {
@@ -84,7 +95,11 @@ pub async fn route_event(db: &Db, event: &Event) -> Result<Vec<String>, DbError>
         return Ok(providers);
     }
     if let Some(status) = campaign_status(event.event_type) {
-        let at = event.occurred_at;
+        // When it happened (`opened_at`, …), not when it was recorded.
+        let at = event.data[format!("{status}_at")]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map_or(event.occurred_at, |t| t.with_timezone(&Utc));
         let opened = matches!(
             event.event_type,
             EventType::EmailOpened | EventType::EmailClicked
@@ -100,10 +115,11 @@ pub async fn route_event(db: &Db, event: &Event) -> Result<Vec<String>, DbError>
                last_opened_at = GREATEST(crm_engagement.last_opened_at, EXCLUDED.last_opened_at), \
                last_replied_at = GREATEST(crm_engagement.last_replied_at, EXCLUDED.last_replied_at), \
                campaign_status = CASE WHEN crm_engagement.status_at IS NULL \
-                 OR crm_engagement.status_at <= EXCLUDED.status_at \
+                 OR (crm_engagement.status_at, array_position($7::text[], crm_engagement.campaign_status)) \
+                    <= (EXCLUDED.status_at, array_position($7::text[], EXCLUDED.campaign_status)) \
                  THEN EXCLUDED.campaign_status ELSE crm_engagement.campaign_status END, \
                status_at = GREATEST(crm_engagement.status_at, EXCLUDED.status_at)",
-            &[&tenant, &contact, &opened, &replied, &status, &at],
+            &[&tenant, &contact, &opened, &replied, &status, &at, &STAGES.to_vec()],
         )
         .await?;
     }
