@@ -285,6 +285,34 @@ async fn hubspot_syncs_end_to_end_through_the_routes_the_outbox_and_the_queue() 
     );
     assert_eq!(pushes(&log), 1, "not echoed: {log:?}");
 
+    // A contact someone creates in HubSpot arrives here at once (not at the next
+    // reconciliation), and only once however often HubSpot sends the notice.
+    let grace = fake.edit(
+        PORTAL,
+        "grace@example.com",
+        &[("firstname", "Grace"), ("lastname", "Hopper")],
+    );
+    let (headers, body) = fake.creation_event(&hook_url, PORTAL, &grace);
+    for expected in [1, 0] {
+        let mut request = sys.http.post(&hook_url).body(body.clone());
+        for (k, v) in &headers {
+            request = request.header(k, v);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(answer["created"], expected, "{answer}");
+    }
+    let (_, _, found) = sys
+        .call(
+            Method::GET,
+            "/api/v1/contacts?email=grace@example.com",
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["data"][0]["last_name"], "Hopper");
+    settled(&sys).await;
+
     // A forged or stale webhook is refused and changes nothing.
     let (headers, body) =
         fake.change_event(&hook_url, PORTAL, &there.id, "firstname", "Mallory", false);

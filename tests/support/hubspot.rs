@@ -12,14 +12,16 @@
 //! - Contacts ("CRM API | Contacts"): `POST /crm/v3/objects/contacts/batch/upsert` by
 //!   `idProperty: email` (≤ 100 inputs; `new` per result; an unknown property is a 400
 //!   `PROPERTY_DOESNT_EXIST`), `GET /crm/v3/objects/contacts` (`limit` ≤ 100, `after`,
-//!   `properties`; `paging.next.after`).
+//!   `properties`; `paging.next.after`), `GET /crm/v3/objects/contacts/{contactId}`
+//!   (`properties`; 404 `OBJECT_NOT_FOUND`).
 //! - Engagements ("CRM API | Email"): `POST /crm/v3/objects/emails/batch/create` with
 //!   associations.
 //! - Rate limits ("API usage guidelines"): 110 requests per rolling 10 s per app and
 //!   account, `X-HubSpot-RateLimit-Max`/`-Remaining`/`-Interval-Milliseconds` on every
 //!   answer, 429 with `"policyName": "TEN_SECONDLY_ROLLING"` beyond it.
-//! - Webhooks ("Webhooks API", "Validating requests"): change events sent as a JSON
-//!   array, signed with the v3 signature over the app's client secret.
+//! - Webhooks ("Webhooks API", "Validating requests"): `contact.propertyChange` and
+//!   `contact.creation` events sent as a JSON array, signed with the v3 signature over
+//!   the app's client secret.
 //!
 //! Unauthenticated or expired tokens get 401 `EXPIRED_AUTHENTICATION` as HubSpot's do.
 
@@ -292,18 +294,48 @@ impl FakeHubSpot {
         }])
         .to_string()
         .into_bytes();
-        let timestamp = now.to_string();
-        let signature =
-            pm_crm::hubspot::signature::signature(CLIENT_SECRET, "POST", url, &body, &timestamp);
-        (
-            vec![
-                ("x-hubspot-signature-v3".into(), signature),
-                ("x-hubspot-request-timestamp".into(), timestamp),
-                ("content-type".into(), "application/json".into()),
-            ],
-            body,
-        )
+        signed(url, now, body)
     }
+
+    /// HubSpot's webhook for a contact someone created in HubSpot, signed v3.
+    pub fn creation_event(
+        &self,
+        url: &str,
+        portal: u64,
+        object_id: &str,
+    ) -> (Vec<(String, String)>, Vec<u8>) {
+        let now = chrono::Utc::now().timestamp_millis();
+        let body = json!([{
+            "eventId": rand_id(),
+            "subscriptionId": 2,
+            "portalId": portal,
+            "appId": APP_ID.parse::<u64>().unwrap(),
+            "occurredAt": now,
+            "subscriptionType": "contact.creation",
+            "attemptNumber": 0,
+            "objectId": object_id.parse::<u64>().unwrap_or(0),
+            "changeSource": "CRM_UI",
+            "sourceId": "userId:1",
+        }])
+        .to_string()
+        .into_bytes();
+        signed(url, now, body)
+    }
+}
+
+/// A webhook request's headers and body, signed v3 with the app's client secret at `now`.
+fn signed(url: &str, now: i64, body: Vec<u8>) -> (Vec<(String, String)>, Vec<u8>) {
+    let timestamp = now.to_string();
+    let signature =
+        pm_crm::hubspot::signature::signature(CLIENT_SECRET, "POST", url, &body, &timestamp);
+    (
+        vec![
+            ("x-hubspot-signature-v3".into(), signature),
+            ("x-hubspot-request-timestamp".into(), timestamp),
+            ("content-type".into(), "application/json".into()),
+        ],
+        body,
+    )
 }
 
 fn rand_id() -> u64 {
@@ -631,15 +663,7 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
                 .get("after")
                 .and_then(|a| a.parse::<u64>().ok())
                 .unwrap_or(0);
-            let wanted: Vec<String> = query
-                .get("properties")
-                .map(|p| {
-                    p.split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_else(|| vec!["email".into(), "firstname".into(), "lastname".into()]);
+            let wanted = wanted_properties(&query);
             let page: Vec<&Contact> = portal
                 .contacts
                 .range(after..)
@@ -650,19 +674,24 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
             let results: Vec<Value> = page
                 .iter()
                 .take(limit)
-                .map(|c| {
-                    let properties: BTreeMap<&str, Value> = wanted
-                        .iter()
-                        .map(|w| (w.as_str(), c.properties.get(w).map_or(Value::Null, |v| json!(v))))
-                        .collect();
-                    json!({"id": c.id, "properties": properties, "updatedAt": c.updated_at.to_rfc3339(), "archived": false})
-                })
+                .map(|c| contact_json(c, &wanted))
                 .collect();
             let mut answer = json!({ "results": results });
             if let Some(next) = next {
                 answer["paging"] = json!({"next": {"after": next}});
             }
             reply(200, answer)
+        }
+        ("GET", p) if p.starts_with("/crm/v3/objects/contacts/") => {
+            let id = p.trim_start_matches("/crm/v3/objects/contacts/");
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| portal.contacts.get(&id))
+            {
+                Some(c) => reply(200, contact_json(c, &wanted_properties(&query))),
+                None => error(404, "OBJECT_NOT_FOUND", "resource not found"),
+            }
         }
         ("POST", "/crm/v3/objects/emails/batch/create") => {
             let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -695,6 +724,33 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
     };
     limit_headers(&mut response, remaining);
     response
+}
+
+/// The `properties` a read asks for (HubSpot's default three when none).
+fn wanted_properties(query: &BTreeMap<String, String>) -> Vec<String> {
+    query
+        .get("properties")
+        .map(|p| {
+            p.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["email".into(), "firstname".into(), "lastname".into()])
+}
+
+/// A contact as the CRM API returns it, with the properties asked for.
+fn contact_json(c: &Contact, wanted: &[String]) -> Value {
+    let properties: BTreeMap<&str, Value> = wanted
+        .iter()
+        .map(|w| {
+            (
+                w.as_str(),
+                c.properties.get(w).map_or(Value::Null, |v| json!(v)),
+            )
+        })
+        .collect();
+    json!({"id": c.id, "properties": properties, "updatedAt": c.updated_at.to_rfc3339(), "archived": false})
 }
 
 fn limit_headers(response: &mut Response<Full<Bytes>>, remaining: usize) {

@@ -327,7 +327,12 @@ async fn pull_page(
         };
         match link(connections, tenant, mapping, remote, &email).await? {
             Linked::Known(state) => {
-                changes.extend(changed_fields(run, remote, mapping, &state));
+                changes.extend(changed_fields(
+                    &format!("run:{run}"),
+                    remote,
+                    mapping,
+                    &state,
+                ));
             }
             Linked::Created => progress.created_here += 1,
             Linked::Refused => progress.failed += 1,
@@ -347,7 +352,28 @@ async fn pull_page(
     Ok(())
 }
 
-enum Linked {
+/// A record the CRM says was just created (a webhook names only its id): linked to the
+/// contact here with its email, or made here, and its values applied by the mapping.
+/// `origin` (the notice's id) keeps a redelivered notice from applying anything twice.
+pub async fn take_record(
+    connections: &Connections,
+    tenant: TenantId,
+    mapping: &[FieldMapping],
+    remote: &RemoteContact,
+    origin: &str,
+) -> Result<Linked, DbError> {
+    let Some(email) = remote.properties.get("email").cloned().flatten() else {
+        return Ok(Linked::Refused);
+    };
+    let linked = link(connections, tenant, mapping, remote, &email).await?;
+    if let Linked::Known(state) = &linked {
+        let changes = changed_fields(origin, remote, mapping, state);
+        apply_changes(connections, tenant, mapping, &changes).await?;
+    }
+    Ok(linked)
+}
+
+pub enum Linked {
     /// The record is (now) linked to a contact here; its sync state.
     Known(BTreeMap<String, FieldState>),
     /// No contact here had its email: one was made from the CRM's values.
@@ -468,9 +494,10 @@ async fn link(
 
 /// The record's pulled properties whose value is not the one both sides last agreed on,
 /// as changes for [`apply_changes`] (which applies the conflict rule). Their event ids
-/// are the run's, so a page done again after an interruption applies nothing twice.
+/// carry `origin` (the run, the notice), so a page done again after an interruption, or
+/// a notice delivered twice, applies nothing twice.
 fn changed_fields(
-    run: uuid::Uuid,
+    origin: &str,
     remote: &RemoteContact,
     mapping: &[FieldMapping],
     state: &BTreeMap<String, FieldState>,
@@ -483,7 +510,7 @@ fn changed_fields(
             let hash = value_hash(value.as_deref());
             let agreed = state.get(&m.remote).and_then(|s| s.agreed_hash.as_deref());
             (agreed != Some(hash.as_str())).then(|| RemoteChange {
-                event_id: format!("run:{run}:{}:{}:{hash}", remote.id, m.remote),
+                event_id: format!("{origin}:{}:{}:{hash}", remote.id, m.remote),
                 object_id: remote.id.clone(),
                 property: m.remote.clone(),
                 value,

@@ -255,6 +255,14 @@ pub trait Provider: Send + Sync {
         properties: &[String],
         cursor: Option<&str>,
     ) -> Result<Page<RemoteContact>, ProviderError>;
+    /// One contact by the provider's id, with these properties (None: no such contact,
+    /// or deleted): how a "created" notice, which names only the id, becomes a record.
+    async fn read_contact(
+        &self,
+        session: &Session<'_>,
+        id: &str,
+        properties: &[String],
+    ) -> Result<Option<RemoteContact>, ProviderError>;
     async fn record_activities(
         &self,
         session: &Session<'_>,

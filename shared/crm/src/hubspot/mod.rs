@@ -233,6 +233,20 @@ async fn answer(response: Response) -> Result<Value, ProviderError> {
     }
 }
 
+/// A contact object of HubSpot's CRM API (`id`, `properties`, `updatedAt`).
+fn remote_contact(c: &Value) -> Option<RemoteContact> {
+    Some(RemoteContact {
+        id: c["id"].as_str()?.to_string(),
+        properties: c["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
+            .collect(),
+        modified_at: modified_at(c),
+    })
+}
+
 fn modified_at(contact: &Value) -> Option<DateTime<Utc>> {
     contact["updatedAt"]
         .as_str()
@@ -485,21 +499,30 @@ impl Provider for HubSpot {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|c| {
-                Some(RemoteContact {
-                    id: c["id"].as_str()?.to_string(),
-                    properties: c["properties"]
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
-                        .collect(),
-                    modified_at: modified_at(c),
-                })
-            })
+            .filter_map(remote_contact)
             .collect();
         let next = body["paging"]["next"]["after"].as_str().map(str::to_string);
         Ok(Page { items, next })
+    }
+
+    async fn read_contact(
+        &self,
+        session: &Session<'_>,
+        id: &str,
+        properties: &[String],
+    ) -> Result<Option<RemoteContact>, ProviderError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let request = self
+            .http
+            .get(self.url(&format!("/crm/v3/objects/contacts/{id}")))
+            .query(&[("properties", properties.join(","))]);
+        match self.call(session, request).await {
+            Ok(body) => Ok(remote_contact(&body)),
+            Err(ProviderError::Rejected { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn record_activities(

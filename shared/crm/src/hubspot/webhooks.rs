@@ -24,6 +24,12 @@ impl ChangeEvent {
         self.source_id.as_deref() == Some(app_id)
     }
 
+    /// The id of a contact created in HubSpot (`contact.creation`), by anyone but us.
+    pub fn created_contact(&self, app_id: &str) -> Option<&str> {
+        (self.subscription_type == "contact.creation" && !self.by_app(app_id))
+            .then_some(self.object_id.as_str())
+    }
+
     /// A contact property change in the framework's terms (None: another kind of event).
     pub fn contact_change(&self, app_id: &str) -> Option<crate::provider::RemoteChange> {
         if self.subscription_type != "contact.propertyChange" {
@@ -111,6 +117,18 @@ mod tests {
         assert_eq!(e.value.as_deref(), Some("Ada"));
         assert!(e.by_app("424242"));
         assert!(!e.by_app("1"));
+    }
+
+    #[test]
+    fn a_contact_created_by_someone_else_is_named_and_one_of_ours_is_not() {
+        let body = br#"[{"eventId":7,"portalId":62515,"objectId":1251,"occurredAt":1764583200000,
+            "subscriptionType":"contact.creation","sourceId":"userId:1"},
+            {"eventId":8,"portalId":62515,"objectId":1252,"occurredAt":1764583200000,
+            "subscriptionType":"contact.creation","sourceId":"424242"}]"#;
+        let events = parse(body).unwrap();
+        assert_eq!(events[0].created_contact("424242"), Some("1251"));
+        assert_eq!(events[0].contact_change("424242"), None);
+        assert_eq!(events[1].created_contact("424242"), None, "our own push");
     }
 
     #[test]
