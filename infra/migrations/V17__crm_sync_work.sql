@@ -83,3 +83,6 @@ CREATE TABLE crm_sync_runs (
 CREATE UNIQUE INDEX crm_sync_runs_one_running ON crm_sync_runs (tenant_id, provider)
     WHERE status = 'running';
 CREATE INDEX crm_sync_runs_by_connection ON crm_sync_runs (tenant_id, provider, started_at DESC);
+
+-- What the schedule's sweep of old log entries reads.
+CREATE INDEX crm_sync_log_age ON crm_sync_log (at);

@@ -254,3 +254,86 @@ async fn a_backfill_of_10000_contacts_goes_both_ways_within_the_rate_limit_and_r
 fn far() -> Instant {
     Instant::now() + Duration::from_secs(600)
 }
+
+/// The schedule's safety net: pending work whose message was lost gets a nudge, a
+/// connection due its daily reconciliation gets one started, and webhook event ids and
+/// log entries past their keep are deleted (and nothing newer).
+#[tokio::test]
+async fn the_schedule_nudges_lost_work_starts_reconciliations_and_sweeps_old_rows() {
+    use pm_integrations::api::Integrations;
+    use pm_ports::queue::{catalog, MemoryQueue, Queue};
+    let s = setup().await;
+    connect(&s, "user-1", 7302).await;
+    let client = s.test.db.client().await.unwrap();
+    let contact: uuid::Uuid = client
+        .query_one(
+            "INSERT INTO contacts (tenant_id, email) VALUES ($1, 'lost@example.com') RETURNING id",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    // A change whose queue message never came, waiting two minutes.
+    client
+        .execute(
+            "INSERT INTO crm_sync_pending (tenant_id, provider, contact_id, queued_at) \
+             VALUES ($1, 'hubspot', $2, now() - interval '2 minutes')",
+            &[&s.tenant, &contact],
+        )
+        .await
+        .unwrap();
+    for (age, id) in [("8 days", "old-1"), ("1 hour", "new-1")] {
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO crm_inbound_events (tenant_id, provider, event_id, received_at) \
+                     VALUES ($1, 'hubspot', $2, now() - interval '{age}')"
+                ),
+                &[&s.tenant, &id],
+            )
+            .await
+            .unwrap();
+    }
+    client
+        .execute(
+            "INSERT INTO crm_sync_log (tenant_id, provider, direction, outcome, at) VALUES \
+             ($1, 'hubspot', 'push', 'created', now() - interval '91 days'), \
+             ($1, 'hubspot', 'push', 'created', now() - interval '1 day')",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap();
+
+    let queue: std::sync::Arc<dyn Queue> = std::sync::Arc::new(MemoryQueue::new(catalog::all()));
+    let core = Integrations {
+        db: s.test.db.clone(),
+        queue: queue.clone(),
+        hubspot: Some(pm_integrations::api::HubSpotApp {
+            connections: s.connections.clone(),
+            config: crate::crm_connections::hubspot_config(&s.fake),
+        }),
+        public_base_url: "https://api.example.test".into(),
+    };
+    let done = pm_integrations::worker::schedule(&core).await.unwrap();
+    assert_eq!(done.nudged, 1, "{done:?}");
+    assert_eq!(done.reconciliations, 1, "never reconciled: due");
+    assert_eq!(done.swept, 2);
+    let messages = queue
+        .receive(catalog::CRM_SYNC.name(), 10, Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 2, "the lost work and the reconciliation");
+    let kept: i64 = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM crm_inbound_events WHERE tenant_id = $1) \
+                  + (SELECT count(*) FROM crm_sync_log WHERE tenant_id = $1)",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 2, "the recent ones stay");
+    // The reconciliation just started: the next pass starts none.
+    let again = pm_integrations::worker::schedule(&core).await.unwrap();
+    assert_eq!(again.reconciliations, 0);
+}

@@ -42,14 +42,7 @@ pub(crate) async fn setup() -> Setup {
         })
         .unwrap(),
     );
-    let hubspot = Arc::new(HubSpot::new(HubSpotConfig {
-        client_id: CLIENT_ID.into(),
-        client_secret: Redacted::new(CLIENT_SECRET.into()),
-        app_id: APP_ID.into(),
-        scopes: vec!["crm.objects.contacts.write".into()],
-        api_base: fake.url(),
-        app_base: "https://app.hubspot.com".into(),
-    }));
+    let hubspot = Arc::new(HubSpot::new(hubspot_config(&fake)));
     let connections = Arc::new(Connections::new(
         test.db.clone(),
         secrets.clone(),
@@ -69,6 +62,18 @@ pub(crate) async fn setup() -> Setup {
         secrets,
         connections,
         tenant,
+    }
+}
+
+/// Our HubSpot app as the fake registers it.
+pub(crate) fn hubspot_config(fake: &FakeHubSpot) -> HubSpotConfig {
+    HubSpotConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: Redacted::new(CLIENT_SECRET.into()),
+        app_id: APP_ID.into(),
+        scopes: vec!["crm.objects.contacts.write".into()],
+        api_base: fake.url(),
+        app_base: "https://app.hubspot.com".into(),
     }
 }
 

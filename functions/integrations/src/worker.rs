@@ -5,8 +5,8 @@
 //! the connection; go on with a run). Work left when the step's time is up is handed on
 //! in a fresh nudge, so a 10,000-contact backfill runs as a chain of short invocations.
 //! The schedule is the safety net: it nudges connections whose work waits unleased (a
-//! lost message), runs whose worker went quiet (a crash), and starts each connection's
-//! daily reconciliation.
+//! lost message), runs whose worker went quiet (a crash), starts each connection's
+//! daily reconciliation, and deletes webhook event ids and log entries past their keep.
 
 use std::time::{Duration, Instant};
 
@@ -103,10 +103,20 @@ async fn work(
     }
 }
 
+/// Webhook event ids are kept this long to recognise HubSpot's redeliveries (it retries
+/// for three days at most).
+pub const INBOUND_EVENTS_KEPT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// The per-record log's history.
+pub const LOG_KEPT: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+/// Rows one pass deletes from each, so a pass stays short however much is due.
+const SWEEP_BATCH: i64 = 10_000;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Scheduled {
     pub nudged: usize,
     pub reconciliations: usize,
+    /// Old webhook event ids and log entries deleted.
+    pub swept: u64,
 }
 
 /// The schedule's pass: nudges what waits without a worker and starts due
@@ -149,6 +159,23 @@ pub async fn schedule(core: &Integrations) -> Result<Scheduled, DbError> {
             )
             .await?
     };
+    {
+        let client = core.db.client().await?;
+        for (table, column, kept) in [
+            ("crm_inbound_events", "received_at", INBOUND_EVENTS_KEPT),
+            ("crm_sync_log", "at", LOG_KEPT),
+        ] {
+            result.swept += client
+                .execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table} \
+                         WHERE {column} < now() - make_interval(secs => $1) LIMIT $2)"
+                    ),
+                    &[&kept.as_secs_f64(), &SWEEP_BATCH],
+                )
+                .await?;
+        }
+    }
     for row in due {
         let (tenant, provider): (TenantId, String) = (row.get(0), row.get(1));
         if core.connections(&provider).is_none() {
