@@ -10,8 +10,15 @@ use pm_tests::webhooks::contact;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+/// The scheduler's clock at `s`, a time of the calendar this test was written in (its
+/// weekdays matter: 2026-12-07 is a Monday), moved on by whole weeks to lie ahead of the
+/// real clock. Campaigns start at the real time, so a tick before it would find nothing
+/// due: the test's week must not have passed.
 fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
+    let written: DateTime<Utc> = s.parse().unwrap();
+    let first: DateTime<Utc> = "2026-12-07T00:00:00Z".parse().unwrap();
+    let weeks = (Utc::now() - first).num_weeks().max(-1) + 1;
+    written + chrono::Duration::weeks(weeks)
 }
 
 /// The campaign's emails, oldest first.
