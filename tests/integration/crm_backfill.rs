@@ -337,3 +337,119 @@ async fn the_schedule_nudges_lost_work_starts_reconciliations_and_sweeps_old_row
     let again = pm_integrations::worker::schedule(&core).await.unwrap();
     assert_eq!(again.reconciliations, 0);
 }
+
+/// In Lambda a container's pool holds one connection (DB_POOL_SIZE=1): the worker's
+/// drain, engagements, a whole backfill and the schedule's pass must never wait for a
+/// second connection while holding the first (that waits out the pool's timeout and
+/// fails, every time). The local runtime's larger pool would hide it; this pool has one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_needs_one_database_connection_at_a_time() {
+    use pm_crm::hubspot::HubSpot;
+    use pm_integrations::api::{HubSpotApp, Integrations};
+    use pm_integrations::connections::Connections;
+    use pm_ports::queue::{catalog, MemoryQueue};
+    let s = setup().await;
+    connect(&s, "user-1", 7303).await;
+    let mut config = s.test.config.clone();
+    config.pool_size = 1;
+    config.connect_timeout = Duration::from_secs(2);
+    let one = pm_store::Db::new(&config).unwrap();
+    let connections = std::sync::Arc::new(Connections::new(
+        one.clone(),
+        s.secrets.clone(),
+        std::sync::Arc::new(HubSpot::new(crate::crm_connections::hubspot_config(
+            &s.fake,
+        ))),
+        "https://api.example.test/dashboard/integrations/hubspot/callback",
+    ));
+    connections
+        .ensure_properties(s.tenant, &pm_crm::mapping::hubspot_defaults())
+        .await
+        .unwrap();
+    let client = s.test.db.client().await.unwrap();
+    let ids: Vec<uuid::Uuid> = client
+        .query(
+            "INSERT INTO contacts (tenant_id, email, first_name) \
+             SELECT $1, 'one' || i || '@example.com', 'One' || i FROM generate_series(1, 150) i RETURNING id",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    pm_integrations::outbound::enqueue(&**client, s.tenant, &["hubspot".into()], &ids)
+        .await
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO crm_activity_pending (tenant_id, provider, event_id, contact_id, kind, subject, occurred_at) \
+             VALUES ($1, 'hubspot', gen_random_uuid(), $2, 'sent', 'Hello', now())",
+            &[&s.tenant, &ids[0]],
+        )
+        .await
+        .unwrap();
+    fake_seed_one(&s);
+
+    let within = |what: &'static str| async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        panic!("{what} took over a minute");
+    };
+    let drained = tokio::select! {
+        d = pm_integrations::outbound::drain(&connections, s.tenant, Instant::now() + Duration::from_secs(60)) => d.unwrap(),
+        _ = within("the drain") => unreachable!(),
+    };
+    assert_eq!(
+        (drained.pushed.created, drained.activities),
+        (150, 1),
+        "{drained:?}"
+    );
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM crm_sync_pending WHERE tenant_id = $1",
+            &[&s.tenant],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "every pushed contact settled");
+
+    let run = runs::start(&**client, s.tenant, "hubspot", Kind::Backfill)
+        .await
+        .unwrap()
+        .unwrap();
+    let done = tokio::select! {
+        r = runs::step(&connections, s.tenant, run.id, far(), None) => r.unwrap().unwrap(),
+        _ = within("the backfill") => unreachable!(),
+    };
+    assert_eq!(
+        (done.status.as_str(), done.created_here),
+        ("completed", 1),
+        "{done:?}"
+    );
+
+    let core = Integrations {
+        db: one,
+        queue: std::sync::Arc::new(MemoryQueue::new(catalog::all())),
+        hubspot: Some(HubSpotApp {
+            connections,
+            config: crate::crm_connections::hubspot_config(&s.fake),
+        }),
+        public_base_url: "https://api.example.test".into(),
+    };
+    tokio::select! {
+        r = pm_integrations::worker::schedule(&core) => { r.unwrap(); }
+        _ = within("the schedule") => unreachable!(),
+    }
+}
+
+/// One contact only in HubSpot, for the backfill to bring here.
+fn fake_seed_one(s: &Setup) {
+    s.fake.seed(
+        7303,
+        &[(
+            "only-there@example.com".into(),
+            vec![("firstname", "There".to_string())],
+        )],
+    );
+}

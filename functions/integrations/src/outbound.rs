@@ -247,14 +247,17 @@ async fn settle(
     claimed: &[(uuid::Uuid, DateTime<Utc>)],
 ) -> Result<(), DbError> {
     let (ids, queued): (Vec<uuid::Uuid>, Vec<DateTime<Utc>>) = claimed.iter().copied().unzip();
-    let client = db.client().await?;
-    client
-        .execute(
-            "DELETE FROM crm_sync_pending p USING unnest($3::uuid[], $4::timestamptz[]) AS d(id, q) \
-             WHERE p.tenant_id = $1 AND p.provider = $2 AND p.contact_id = d.id AND p.queued_at = d.q",
-            &[&tenant, &provider, &ids, &queued],
-        )
-        .await?;
+    {
+        // Given back before `release` takes one: a Lambda's pool holds one connection.
+        let client = db.client().await?;
+        client
+            .execute(
+                "DELETE FROM crm_sync_pending p USING unnest($3::uuid[], $4::timestamptz[]) AS d(id, q) \
+                 WHERE p.tenant_id = $1 AND p.provider = $2 AND p.contact_id = d.id AND p.queued_at = d.q",
+                &[&tenant, &provider, &ids, &queued],
+            )
+            .await?;
+    }
     release(db, tenant, provider, &ids).await
 }
 
