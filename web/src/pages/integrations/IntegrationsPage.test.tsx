@@ -159,3 +159,67 @@ describe("the callback page", () => {
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
   });
 });
+
+describe("the field mapping", () => {
+  const MAPPING = `${LIST}/hubspot/mapping`;
+  const fields = [
+    { local: "email", remote: "email", direction: "both", conflict: "newest_wins" },
+    { local: "first_name", remote: "firstname", direction: "both", conflict: "newest_wins" },
+    { local: "last_opened_at", remote: "penguinmails_last_opened", direction: "push", conflict: "newest_wins" },
+  ];
+  const properties = [
+    { name: "firstname", label: "First name", kind: "string", read_only: false },
+    { name: "plan_tier", label: "Plan tier", kind: "enumeration", read_only: false },
+  ];
+
+  async function openMapping(routes: Parameters<typeof mockApi>[0]) {
+    const calls = mockApi({
+      [`GET ${LIST}`]: () => ({ body: { data: [hubspot()] } }),
+      [`GET ${LIST}/hubspot/log?outcome=failed&limit=20`]: () => ({ body: { data: [], has_more: false, next_before: null } }),
+      [`GET ${MAPPING}`]: () => ({ body: { fields, properties } }),
+      ...routes,
+    });
+    renderList();
+    await userEvent.click(await screen.findByText("Field mapping"));
+    await screen.findAllByTestId("mapping-row");
+    return calls;
+  }
+
+  it("is asked for only when opened, and saves a changed rule and an added custom field whole", async () => {
+    const calls = await openMapping({
+      [`PUT ${MAPPING}`]: (call) => ({ body: call.body }),
+    });
+    expect(calls.filter((c) => c.path === MAPPING)).toHaveLength(1);
+    // Engagement can only be pushed: its direction is fixed.
+    expect(screen.getByRole("combobox", { name: "Direction of Last opened" })).toBeDisabled();
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Conflict rule of First name" }), "crm_wins");
+    await userEvent.type(screen.getByRole("textbox", { name: "Custom field name" }), "plan");
+    // A property already mapped is not offered again.
+    const choices = within(screen.getByRole("combobox", { name: "CRM property" })).getAllByRole("option");
+    expect(choices.map((o) => o.textContent)).toEqual(["Choose…", "Plan tier (plan_tier)"]);
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "CRM property" }), "plan_tier");
+    await userEvent.click(screen.getByRole("button", { name: "Add field" }));
+    await userEvent.click(screen.getByRole("button", { name: "Save mapping" }));
+    expect(await screen.findByText("Mapping saved.")).toBeInTheDocument();
+    const put = calls.find((c) => c.method === "PUT")!;
+    expect(put.body).toEqual({
+      fields: [
+        fields[0],
+        { ...fields[1], conflict: "crm_wins" },
+        fields[2],
+        { local: { custom: "plan" }, remote: "plan_tier", direction: "both", conflict: "newest_wins" },
+      ],
+    });
+  });
+
+  it("shows the API's reasons when the mapping is refused", async () => {
+    await openMapping({
+      [`PUT ${MAPPING}`]: () =>
+        problem(422, "validation_failed", "the request is not valid", [
+          { field: "fields[1].remote", code: "unknown_property", message: 'the CRM has no contact property "firstname"' },
+        ]),
+    });
+    await userEvent.click(screen.getByRole("button", { name: "Save mapping" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("the CRM has no contact property");
+  });
+});

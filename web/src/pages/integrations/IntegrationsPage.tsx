@@ -1,11 +1,13 @@
 // `/settings/integrations`: the CRMs, each connection's state, its latest backfill or
 // reconciliation, and what failed; connect, resync, replay, disconnect.
+import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { canManage } from "../../api/session";
 import { useSession } from "../../session";
 import { Badge, type BadgeLabel } from "../../components/Badge";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
+import { MappingEditor } from "./MappingEditor";
 import { integrationKeys, integrationsApi, POLL_MS, type Integration, type IntegrationStatus, type SyncRun } from "./integrationsApi";
 
 const STATUS: Record<IntegrationStatus, BadgeLabel> = {
@@ -49,6 +51,7 @@ function Failures({ provider }: { provider: string }) {
 
 function IntegrationCard({ integration, manage }: { integration: Integration; manage: boolean }) {
   const queryClient = useQueryClient();
+  const [mappingOpen, setMappingOpen] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["integrations"] });
   const connect = useMutation({
     mutationFn: () => integrationsApi.connect(integration.provider),
@@ -93,6 +96,13 @@ function IntegrationCard({ integration, manage }: { integration: Integration; ma
         </div>
       )}
       {connected && <Failures provider={integration.provider} />}
+      {connected && (
+        // Loaded when opened: it asks the CRM for its properties.
+        <details onToggle={(e) => setMappingOpen(e.currentTarget.open)}>
+          <summary>Field mapping</summary>
+          {mappingOpen && <MappingEditor provider={integration.provider} manage={manage} />}
+        </details>
+      )}
     </section>
   );
 }

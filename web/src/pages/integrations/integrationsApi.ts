@@ -42,6 +42,40 @@ export interface SyncLogEntry {
   at: string;
 }
 
+export type LocalField =
+  | "email"
+  | "first_name"
+  | "last_name"
+  | "company"
+  | "phone"
+  | "tags"
+  | "status"
+  | "last_opened_at"
+  | "last_replied_at"
+  | "campaign_status"
+  | { custom: string };
+
+export interface FieldMapping {
+  local: LocalField;
+  remote: string;
+  direction: "push" | "pull" | "both";
+  conflict: "crm_wins" | "penguinmails_wins" | "newest_wins";
+  empty_overwrites?: boolean;
+}
+
+export interface CrmProperty {
+  name: string;
+  label: string;
+  kind: string;
+  read_only: boolean;
+}
+
+export interface Mapping {
+  fields: FieldMapping[];
+  /** The CRM's contact properties, when connected. */
+  properties: CrmProperty[] | null;
+}
+
 const BASE = "/api/v1/platform/integrations";
 const one = (provider: string) => `${BASE}/${encodeURIComponent(provider)}`;
 
@@ -58,6 +92,9 @@ export const integrationsApi = {
   disconnect: (provider: string) => api<void>("DELETE", one(provider)),
   resync: (provider: string) => api<SyncRun>("POST", `${one(provider)}/resync`),
   replay: (provider: string) => api<{ queued: number }>("POST", `${one(provider)}/replay`),
+  mapping: (provider: string) => api<Mapping>("GET", `${one(provider)}/mapping`),
+  saveMapping: (provider: string, fields: FieldMapping[]) =>
+    api<{ fields: FieldMapping[] }>("PUT", `${one(provider)}/mapping`, { body: { fields } }),
   failures: (provider: string) =>
     api<{ data: SyncLogEntry[] }>("GET", `${one(provider)}/log` + query({ outcome: "failed", limit: 20 })).then(
       (r) => r.data,
@@ -67,4 +104,5 @@ export const integrationsApi = {
 export const integrationKeys = {
   list: () => ["integrations", "list"] as const,
   failures: (provider: string) => ["integrations", "failures", provider] as const,
+  mapping: (provider: string) => ["integrations", "mapping", provider] as const,
 };
