@@ -34,7 +34,9 @@ fn vault_store() -> VaultStore {
     .unwrap()
 }
 
-async fn start(fake: &FakeHubSpot) -> Sys {
+/// A local runtime with HubSpot's app registered, pointed at `fake` (API and install
+/// page), secrets in OpenBao.
+pub(crate) async fn start(fake: &FakeHubSpot) -> Sys {
     vault_store()
         .put(
             pm_integrations::api::HUBSPOT_APP_SECRET_PATH,
@@ -50,6 +52,7 @@ async fn start(fake: &FakeHubSpot) -> Sys {
         ("HUBSPOT_CLIENT_ID", CLIENT_ID.into()),
         ("HUBSPOT_APP_ID", APP_ID.into()),
         ("HUBSPOT_API_BASE", fake.url()),
+        ("HUBSPOT_APP_BASE", fake.url()),
         ("LOCAL_EMAIL_SEND_LOOPS", "0".into()),
         ("CAMPAIGN_SCHEDULER_ENABLED", "false".into()),
     ])

@@ -279,7 +279,10 @@ async fn the_cloudfront_function_maps_every_dashboard_path_to_a_built_file() {
 /// checked on the server's side: the receiver got the test and the replay, signed.
 #[tokio::test]
 async fn the_dashboard_works_end_to_end_in_chromium() {
-    let sys = Sys::start().await;
+    // HubSpot played by the fake (its install page approves at once, for portal 7601).
+    let hubspot = pm_tests::hubspot::FakeHubSpot::start().await;
+    hubspot.consent_with(7601);
+    let sys = crate::crm_sync::start(&hubspot).await;
     let receiver = pm_tests::receiver::Receiver::start().await;
     let out = pm_tests::artifacts().join("dashboard");
     let _ = std::fs::remove_dir_all(&out);
@@ -290,6 +293,7 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
         .arg(receiver.url("/hooks/dashboard"))
         .arg(sys.key())
         .arg(&out)
+        .arg(hubspot.url())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(300), run)
@@ -303,7 +307,7 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
 
     assert_eq!(seen["violations"], serde_json::json!([]), "axe-core");
     let pages = seen["pages_checked"].as_u64().unwrap();
-    assert!(pages >= 18, "every page and dialog checked: {pages}");
+    assert!(pages >= 20, "every page and dialog checked: {pages}");
     let screenshots = std::fs::read_dir(&out).unwrap().count() as u64;
     assert_eq!(screenshots, pages * 3, "three widths a page");
     for (step, expected) in [
@@ -315,7 +319,9 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
         ("revoked_key", 401.into()),
         ("disabled", Value::Bool(true)),
         ("deleted", Value::Bool(true)),
-        ("integrations", Value::Bool(true)),
+        ("hubspot_connected", Value::Bool(true)),
+        ("mapping_saved", Value::Bool(true)),
+        ("hubspot_disconnected", Value::Bool(true)),
         ("expired_to_sign_in", Value::Bool(true)),
     ] {
         assert_eq!(seen[step], expected, "{step}: {seen}");
@@ -350,6 +356,49 @@ async fn the_dashboard_works_end_to_end_in_chromium() {
     }
     pm_tests::webhooks::verify(rotated, &received[2]).unwrap();
     assert!(pm_tests::webhooks::verify(rotated, &received[0]).is_err());
+
+    // And the server holds what the browser did: HubSpot connected through its install
+    // page and the callback page (the first sync ran: its record is there), the mapping
+    // saved with the rule chosen, then disconnected (its tokens deleted).
+    let client = sys.running.app.db.client().await.unwrap();
+    let connection = client
+        .query_one(
+            "SELECT status, account_id FROM crm_connections WHERE tenant_id = $1 AND provider = 'hubspot'",
+            &[&sys.running.tenant.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            connection.get::<_, String>(0),
+            connection.get::<_, Option<String>>(1)
+        ),
+        ("disconnected".into(), Some("7601".into()))
+    );
+    let mapping: Value = client
+        .query_one(
+            "SELECT mappings FROM crm_field_mappings WHERE tenant_id = $1 AND provider = 'hubspot'",
+            &[&sys.running.tenant.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let first_name = mapping
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["local"] == "first_name")
+        .unwrap();
+    assert_eq!(first_name["conflict"], "crm_wins", "{mapping}");
+    let tokens = pm_integrations::connections::token_path(sys.running.tenant.id, "hubspot");
+    assert!(sys
+        .running
+        .app
+        .secrets
+        .get(&tokens)
+        .await
+        .unwrap()
+        .is_none());
 
     // And the server holds what the browser did.
     let webhook = seen["webhook_id"].as_str().unwrap();

@@ -2,7 +2,9 @@
 //! HubSpot can run here. It implements exactly the endpoints the platform uses, as
 //! HubSpot's API reference (developers.hubspot.com/docs) describes them:
 //!
-//! - OAuth ("Working with OAuth", "OAuth API"): `POST /oauth/v1/token` with the
+//! - OAuth ("Working with OAuth", "OAuth API"): the install page's outcome (`GET
+//!   /oauth/authorize` redirects to `redirect_uri` with `code` and `state`, as after a
+//!   person approves), `POST /oauth/v1/token` with the
 //!   `authorization_code` and `refresh_token` grants (form-encoded; 400 with
 //!   `BAD_AUTH_CODE` / `BAD_REFRESH_TOKEN`), `GET /oauth/v1/access-tokens/{token}`
 //!   (`hub_id`, `scopes`), `DELETE /oauth/v1/refresh-tokens/{token}` (204); access tokens
@@ -93,6 +95,8 @@ struct State {
     refreshes: usize,
     total_calls: usize,
     issued: u64,
+    /// The portal a person approves on the install page (`/oauth/authorize`).
+    consenting_portal: u64,
 }
 
 #[derive(Clone)]
@@ -173,6 +177,11 @@ impl FakeHubSpot {
         let code = format!("code-{}", uuid::Uuid::new_v4().simple());
         state.codes.insert(code.clone(), portal);
         code
+    }
+
+    /// The portal the person approving on HubSpot's install page chooses.
+    pub fn consent_with(&self, portal: u64) {
+        self.state.lock().unwrap().consenting_portal = portal;
     }
 
     /// Every access token issued so far stops working (as after 30 minutes).
@@ -424,6 +433,36 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
         Err(_) => return error(400, "VALIDATION_ERROR", "unreadable body"),
     };
     let mut state = state.lock().unwrap();
+
+    // The install page on app.hubspot.com, as if the person chose `consenting_portal`
+    // and approved: HubSpot sends the browser back with a code and the state.
+    if method == "GET" && path == "/oauth/authorize" {
+        if query.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+            return error(400, "BAD_CLIENT_ID", "unknown client_id");
+        }
+        let (Some(redirect), Some(oauth_state)) = (query.get("redirect_uri"), query.get("state"))
+        else {
+            return error(
+                400,
+                "VALIDATION_ERROR",
+                "redirect_uri and state are required",
+            );
+        };
+        let portal = state.consenting_portal;
+        state.portals.entry(portal).or_default();
+        let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+        state.codes.insert(code.clone(), portal);
+        let location = format!(
+            "{redirect}?code={}&state={}",
+            urlencoding::encode(&code),
+            urlencoding::encode(oauth_state)
+        );
+        return Response::builder()
+            .status(302)
+            .header("location", location)
+            .body(Full::new(Bytes::new()))
+            .expect("a response");
+    }
 
     // OAuth endpoints take no bearer token.
     if method == "POST" && path == "/oauth/v1/token" {

@@ -3,18 +3,20 @@
 // it, call the API with it and see the call in its usage; regenerate; revoke and see the
 // old key refused; create a webhook to a local receiver, send a test, see its delivery
 // and status in the log, replay it, rotate the secret (and see a contact created through
-// the API delivered after it), disable, delete; see the integrations page; an ended session goes back to sign-in. Every page is photographed at 390, 820 and 1440 px and checked with axe-core.
-//   node e2e/run.mjs BASE_URL SIGN_IN_URL RECEIVER_URL API_KEY OUT_DIR
+// the API delivered after it), disable, delete; connect HubSpot (the fake's install page) and change its mapping, disconnect; an ended session goes back to sign-in. Every page is photographed at 390, 820 and 1440 px and checked with axe-core.
+//   node e2e/run.mjs BASE_URL SIGN_IN_URL RECEIVER_URL API_KEY OUT_DIR HUBSPOT_URL
 // Prints one JSON line of what it saw; exits non-zero on the first thing that fails.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 
-const [base, signInUrl, receiverUrl, apiKey, outDir] = process.argv.slice(2);
-if (!outDir) throw new Error("usage: run.mjs BASE_URL SIGN_IN_URL RECEIVER_URL API_KEY OUT_DIR");
+const [base, signInUrl, receiverUrl, apiKey, outDir, hubspotUrl] = process.argv.slice(2);
+if (!hubspotUrl) throw new Error("usage: run.mjs BASE_URL SIGN_IN_URL RECEIVER_URL API_KEY OUT_DIR HUBSPOT_URL");
 mkdirSync(outDir, { recursive: true });
 const origin = new URL(base).origin;
+// The fake HubSpot's install page, on loopback: the one other origin the browser may visit.
+const hubspotOrigin = new URL(hubspotUrl).origin;
 const WIDTHS = [390, 820, 1440];
 const seen = { screenshots: [], violations: [], pages_checked: 0 };
 
@@ -101,7 +103,8 @@ try {
   const pageErrors = [];
   page.on("request", (r) => {
     const url = new URL(r.url());
-    if (url.origin !== origin && url.protocol !== "data:" && url.protocol !== "blob:") elsewhere.push(r.url());
+    if (url.origin !== origin && url.origin !== hubspotOrigin && url.protocol !== "data:" && url.protocol !== "blob:")
+      elsewhere.push(r.url());
   });
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("console", (m) => {
@@ -323,17 +326,30 @@ try {
   await page.getByText("Add your first webhook").waitFor();
   seen.deleted = true;
 
-  // The integrations page: each CRM and its state (this system has no CRM app registered,
-  // so HubSpot says it is not available here and offers nothing to press).
+  // Integrations: connect HubSpot through its install page (the fake approves at once)
+  // and the dashboard's callback page, see the first sync, change the mapping, disconnect.
   await page.getByRole("link", { name: "Integrations" }).click();
   await page.getByRole("heading", { name: "Integrations", level: 1 }).waitFor();
-  await page.getByRole("heading", { name: /HubSpot/ }).waitFor();
-  await page.getByText("Not available here").waitFor();
+  await page.getByText("Not connected").waitFor();
   await capture(page, "integrations");
+  await page.getByRole("button", { name: "Connect", exact: true }).click();
+  await page.waitForURL(`${base}/dashboard/settings/integrations`, { timeout: 15_000 });
+  await page.getByText("Connected", { exact: true }).waitFor({ timeout: 15_000 });
+  await page.getByText(/First sync (completed|running)/).waitFor({ timeout: 15_000 });
+  seen.hubspot_connected = true;
+  await capture(page, "integrations-connected");
+  await page.getByText("Field mapping").click();
+  await page.getByRole("combobox", { name: "Conflict rule of First name" }).selectOption("crm_wins");
+  await page.getByRole("button", { name: "Save mapping" }).click();
+  await page.getByText("Mapping saved.").waitFor();
+  seen.mapping_saved = true;
+  await capture(page, "integrations-mapping");
+  await page.getByRole("button", { name: "Disconnect" }).click();
+  await page.getByText("Disconnected", { exact: true }).waitFor();
+  seen.hubspot_disconnected = true;
   // Reached without a code (not from the CRM): it says so, and calls nothing.
   await page.goto(`${base}/dashboard/integrations/hubspot/callback`);
   await page.getByText("This page is reached from the CRM").waitFor();
-  seen.integrations = true;
 
   // A session that ends while the page is open sends its user back to sign in.
   await context.clearCookies();

@@ -8,6 +8,7 @@ import { Badge, type BadgeLabel } from "../../components/Badge";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Loading } from "../../components/Loading";
 import { MappingEditor } from "./MappingEditor";
+import "./integrations.css";
 import { integrationKeys, integrationsApi, POLL_MS, type Integration, type IntegrationStatus, type SyncRun } from "./integrationsApi";
 
 const STATUS: Record<IntegrationStatus, BadgeLabel> = {
@@ -64,7 +65,7 @@ function IntegrationCard({ integration, manage }: { integration: Integration; ma
   const connected = integration.status === "connected";
   const canConnect = manage && ["not_connected", "disconnected", "needs_reauth"].includes(integration.status);
   return (
-    <section className="card" data-testid="integration" aria-labelledby={`crm-${integration.provider}`}>
+    <section className="card integration" data-testid="integration" aria-labelledby={`crm-${integration.provider}`}>
       <h2 id={`crm-${integration.provider}`}>
         {integration.name} <Badge {...STATUS[integration.status]} />
       </h2>

@@ -51,6 +51,7 @@ export function MappingEditor({ provider, manage }: { provider: string; manage: 
   };
   return (
     <form
+      className="mapping-form"
       aria-label="Field mapping"
       onSubmit={(e) => {
         e.preventDefault();
@@ -118,7 +119,7 @@ export function MappingEditor({ provider, manage }: { provider: string; manage: 
       </table>
       </div>
       {manage && properties.length > 0 && (
-        <fieldset>
+        <fieldset className="mapping-add">
           <legend>Add a custom field</legend>
           <label>
             Custom field name
