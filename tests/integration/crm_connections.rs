@@ -31,17 +31,7 @@ pub(crate) struct Setup {
 pub(crate) async fn setup() -> Setup {
     let test = TestDb::new().await;
     let fake = FakeHubSpot::start().await;
-    let vault = peers::vault();
-    let secrets: Arc<dyn SecretStore> = Arc::new(
-        VaultStore::new(VaultConfig {
-            addr: vault.addr.clone(),
-            token: Some(vault.token.clone().into()),
-            mount: "secret".into(),
-            timeout: Duration::from_secs(5),
-            ..VaultConfig::default()
-        })
-        .unwrap(),
-    );
+    let secrets: Arc<dyn SecretStore> = Arc::new(vault_store());
     let hubspot = Arc::new(HubSpot::new(hubspot_config(&fake)));
     let connections = Arc::new(Connections::new(
         test.db.clone(),
@@ -77,8 +67,21 @@ pub(crate) fn hubspot_config(fake: &FakeHubSpot) -> HubSpotConfig {
     }
 }
 
+/// The test OpenBao's KV store, as the platform's secrets port.
+pub(crate) fn vault_store() -> VaultStore {
+    let vault = peers::vault();
+    VaultStore::new(VaultConfig {
+        addr: vault.addr.clone(),
+        token: Some(vault.token.clone().into()),
+        mount: "secret".into(),
+        timeout: Duration::from_secs(5),
+        ..VaultConfig::default()
+    })
+    .unwrap()
+}
+
 /// The `state` the authorize URL carries.
-fn state_of(url: &str) -> String {
+pub(crate) fn state_of(url: &str) -> String {
     let value = url
         .split("state=")
         .nth(1)

@@ -11,28 +11,18 @@ use std::time::Duration;
 
 use http::Method;
 use pm_domain::EventType;
-use pm_ports::secrets::{SecretData, SecretStore, VaultConfig, VaultStore};
+use pm_ports::secrets::{SecretData, SecretStore};
 use pm_tests::eventually;
 use pm_tests::hubspot::{FakeHubSpot, APP_ID, CLIENT_ID, CLIENT_SECRET};
 use pm_tests::peers;
 use pm_tests::system::Sys;
 use serde_json::{json, Value};
 
+use crate::crm_connections::{state_of, vault_store};
+
 const PORTAL: u64 = 7401;
 const BASE: &str = "/api/v1/platform/integrations";
 const WEBHOOKS: &str = "/api/v1/integrations/hubspot/webhooks";
-
-fn vault_store() -> VaultStore {
-    let vault = peers::vault();
-    VaultStore::new(VaultConfig {
-        addr: vault.addr.clone(),
-        token: Some(vault.token.clone().into()),
-        mount: "secret".into(),
-        timeout: Duration::from_secs(5),
-        ..VaultConfig::default()
-    })
-    .unwrap()
-}
 
 /// A local runtime with HubSpot's app registered, pointed at `fake` (API and install
 /// page), secrets in OpenBao.
@@ -59,17 +49,6 @@ pub(crate) async fn start(fake: &FakeHubSpot) -> Sys {
     .await;
     sys.unlimited().await;
     sys
-}
-
-fn state_of(url: &str) -> String {
-    let value = url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    urlencoding::decode(value).unwrap().into_owned()
 }
 
 async fn remote(fake: &FakeHubSpot, email: &str) -> Option<pm_tests::hubspot::Contact> {

@@ -443,8 +443,8 @@ pub async fn get_mapping(req: Request, api: &IntegrationsApi) -> Result<Response
         let client = api.core.db.client().await?;
         mappings::load(&**client, tenant, connections.provider()).await?
     };
-    let properties = match connections.access_token(tenant).await {
-        Ok(_) => Some(described(connections, tenant).await?),
+    let properties = match described(connections, tenant).await {
+        Ok(properties) => Some(properties),
         Err(ConnectError::NotConnected | ConnectError::NeedsReauth) => None,
         Err(e) => return Err(connect_error(e)),
     };
@@ -457,13 +457,12 @@ pub async fn get_mapping(req: Request, api: &IntegrationsApi) -> Result<Response
 async fn described(
     connections: &Connections,
     tenant: TenantId,
-) -> Result<Vec<PropertyInfo>, ApiError> {
+) -> Result<Vec<PropertyInfo>, ConnectError> {
     connections
         .with_session(tenant, true, |p, s| {
             Box::pin(async move { p.contact_properties(&s).await })
         })
         .await
-        .map_err(connect_error)
 }
 
 #[derive(Debug, Deserialize)]
@@ -510,7 +509,9 @@ pub async fn put_mapping(req: Request, api: &IntegrationsApi) -> Result<Response
         return Err(ApiError::validation(errors));
     }
     if connections.access_token(tenant).await.is_ok() {
-        let described = described(connections, tenant).await?;
+        let described = described(connections, tenant)
+            .await
+            .map_err(connect_error)?;
         for (i, m) in fields.iter().enumerate() {
             if m.remote
                 .starts_with(crate::connections::OWN_PROPERTY_PREFIX)

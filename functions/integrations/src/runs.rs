@@ -222,10 +222,10 @@ pub async fn step(
         };
         if let Err(e) = outcome {
             if e.is_transient() {
-                note_error(connections, tenant, run_id, &e.to_string()).await?;
+                stopped(connections, tenant, run_id, &e.to_string(), false).await?;
                 return Err(e);
             }
-            fail(connections, tenant, run_id, &e.to_string()).await?;
+            stopped(connections, tenant, run_id, &e.to_string(), true).await?;
             break;
         }
     }
@@ -233,35 +233,23 @@ pub async fn step(
     Ok(get(&**client, tenant, provider.id(), run_id).await?)
 }
 
-async fn note_error(
+/// Records why a step stopped: the run waits for the next step (`failed: false`, a
+/// transient failure) or ends failed.
+async fn stopped(
     connections: &Connections,
     tenant: TenantId,
     run: uuid::Uuid,
     error: &str,
+    failed: bool,
 ) -> Result<(), DbError> {
     let client = connections.db().client().await?;
     client
         .execute(
-            "UPDATE crm_sync_runs SET last_error = $3, touched_at = now() \
+            "UPDATE crm_sync_runs SET last_error = $3, touched_at = now(), \
+               status = CASE WHEN $4 THEN 'failed' ELSE status END, \
+               finished_at = CASE WHEN $4 THEN now() ELSE finished_at END \
              WHERE tenant_id = $1 AND id = $2",
-            &[&tenant, &run, &error],
-        )
-        .await?;
-    Ok(())
-}
-
-async fn fail(
-    connections: &Connections,
-    tenant: TenantId,
-    run: uuid::Uuid,
-    error: &str,
-) -> Result<(), DbError> {
-    let client = connections.db().client().await?;
-    client
-        .execute(
-            "UPDATE crm_sync_runs SET status = 'failed', last_error = $3, touched_at = now(), \
-               finished_at = now() WHERE tenant_id = $1 AND id = $2",
-            &[&tenant, &run, &error],
+            &[&tenant, &run, &error, &failed],
         )
         .await?;
     Ok(())
